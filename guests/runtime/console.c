@@ -1,0 +1,103 @@
+/*
+ * console.c: line-buffered console output over PUTS.
+ *
+ * Every PUTS is a VM exit (microseconds), so output is collected into one
+ * line and sent when it ends, when the buffer fills, or at exit.  The
+ * formatting itself is the heartbeat library's bounded formatter, so
+ * the guest side has exactly one printf implementation.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <heartbeat.h>
+
+#include "rt.h"
+
+#define CONSOLE_BUF_SIZE 512
+
+static char cbuf[CONSOLE_BUF_SIZE];
+static size_t clen;
+
+void
+rt_console_flush(void)
+{
+	struct hvt_hc_puts p;
+
+	if (clen == 0)
+		return;
+	p.data = (uint64_t)(uintptr_t)cbuf;
+	p.len = clen;
+	rt_hypercall(HVT_HC_PUTS, &p);
+	clen = 0;
+}
+
+void
+rt_console_write(const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		cbuf[clen++] = buf[i];
+		if (buf[i] == '\n' || clen == sizeof(cbuf))
+			rt_console_flush();
+	}
+}
+
+static void
+console_sink(void *ctx, const char *s, size_t n)
+{
+	(void)ctx;
+	rt_console_write(s, n);
+}
+
+int
+putchar(int c)
+{
+	char ch = (char)c;
+
+	rt_console_write(&ch, 1);
+	return (unsigned char)ch;
+}
+
+int
+puts(const char *s)
+{
+	rt_console_write(s, strlen(s));
+	rt_console_write("\n", 1);
+	return 0;
+}
+
+int
+vprintf(const char *fmt, va_list ap)
+{
+	return hb_vformat(console_sink, NULL, fmt, ap);
+}
+
+int
+printf(const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vprintf(fmt, ap);
+	va_end(ap);
+	return n;
+}
+
+int
+vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
+{
+	return hb_vsnprintf(buf, size, fmt, ap);
+}
+
+int
+snprintf(char *buf, size_t size, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = hb_vsnprintf(buf, size, fmt, ap);
+	va_end(ap);
+	return n;
+}

@@ -1,0 +1,59 @@
+/*
+ * rt.h: what the runtime's own files share; applications use runtime.h.
+ */
+#ifndef SUMMONER_GUEST_RT_H
+#define SUMMONER_GUEST_RT_H
+
+#include <stdint.h>
+
+#include "runtime.h"
+
+/*
+ * Issue hypercall nr with its argument struct.  The tender reads the
+ * struct's 32-bit guest-physical address from eax; identity mapping makes
+ * that the pointer itself.  The "memory" clobber orders the stores filling
+ * the struct before the exit and the tender's writes before our reads.
+ */
+static inline void
+rt_hypercall(int nr, void *arg)
+{
+	__asm__ __volatile__("outl %0, %1"
+			     :
+			     : "a"((uint32_t)(uintptr_t)arg),
+			     "d"((uint16_t)HVT_HC_PORT(nr))
+			     : "memory");
+}
+
+/* Linker-script symbols (hvt.lds). */
+extern char __stack_bottom[], __stack_top[], __bss_start[], __bss_end[];
+extern char _end[];
+
+/* Boot steps, in order, called from rt_start(). */
+void rt_cpu_init(void);
+void rt_time_init(const struct hvt_boot_info *bi);
+void rt_alloc_init(const struct hvt_boot_info *bi);
+
+/* Entry from start.S: never returns. */
+_Noreturn void rt_start(struct hvt_boot_info *bi);
+
+/* Called by trapstubs.S with the saved frame; never returns. */
+struct rt_trap_frame;
+_Noreturn void rt_trap(struct rt_trap_frame *tf);
+
+/*
+ * Solo5's trap frame, what HALT's cookie points to on an abort; tenders
+ * that know Solo5 print it.
+ */
+struct rt_solo5_trap {
+	uint64_t cr2, ec, rip, cs, rflags, rsp, ss;
+};
+
+/* HALT with status and an optional Solo5 trap-frame cookie. */
+_Noreturn void rt_halt(int status, const void *cookie);
+
+/* The manifest copy the tender placed in guest memory (may be NULL). */
+const struct hvt_mft *rt_manifest_copy(void);
+/* Index of the attached entry of type and name, or -1. */
+int rt_device_find(const char *name, uint32_t type);
+
+#endif /* SUMMONER_GUEST_RT_H */

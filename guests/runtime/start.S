@@ -1,0 +1,53 @@
+/*
+ * start.S: the image's entry point and its stacks.
+ *
+ * The tender enters here in 64-bit mode with rdi = boot info and rsp at
+ * the top of guest memory.  We move to our own stack at the bottom of the
+ * image (see hvt.lds: overflowing it runs into unmapped low memory, so it
+ * faults instead of silently overwriting the image), clear .bss, and call
+ * rt_start(boot info) with rbp = 0 so frame-pointer walks end here.
+ */
+
+#define BOOT_STACK_SIZE 0x10000	/* 64 KB */
+#define IST_STACK_SIZE  0x2000	/* 8 KB for #DF: a known-good stack */
+
+	.section .stack, "aw", @nobits
+	.balign 4096
+	.space BOOT_STACK_SIZE
+	.globl rt_boot_stack_top
+rt_boot_stack_top:
+	.space IST_STACK_SIZE
+	.globl rt_ist_stack_top
+rt_ist_stack_top:
+
+	.section .text.boot, "ax", @progbits
+	.globl _start
+	.type _start, @function
+_start:
+	cld
+	leaq rt_boot_stack_top(%rip), %rsp
+	xorl %ebp, %ebp
+	movq %rdi, %rbx
+
+	/* .bss is tiny (no buffers live there), so this costs nothing. */
+	leaq __bss_start(%rip), %rdi
+	leaq __bss_end(%rip), %rcx
+	subq %rdi, %rcx
+	xorl %eax, %eax
+	rep stosb
+
+	movq %rbx, %rdi
+	call rt_start
+	ud2
+	.size _start, . - _start
+
+	/*
+	 * A relocation against rt_manifest: an image that never declared its
+	 * manifest (RT_MANIFEST_NONE() or RT_MANIFEST()) fails to link.
+	 */
+	.section .rodata, "a", @progbits
+	.balign 8
+rt_manifest_ref:
+	.quad rt_manifest
+
+	.section .note.GNU-stack, "", @progbits

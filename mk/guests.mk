@@ -1,0 +1,60 @@
+# guests/: freestanding unikernels.  Never sanitized: they run on bare KVM.
+#
+#   guests/runtime/        the minimal runtime -> build/guests/libruntime.a
+#   guest-heartbeat/       the heartbeat library -> build/guests/libheartbeat.a
+#   guests/<name>/*.c      one example unikernel -> build/guests/<name>.hvt
+
+GUEST_CC := gcc
+GUEST_CFLAGS := -std=c17 -O2 -g $(WARN) -MMD -MP \
+	-ffreestanding -fno-builtin -nostdinc -isystem $(shell $(GUEST_CC) -print-file-name=include) \
+	-fno-stack-protector -fno-pic -fno-pie -mno-red-zone -mcmodel=small \
+	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables \
+	-fcf-protection=none -fno-tree-loop-distribute-patterns -mgeneral-regs-only \
+	-Iinclude -Iguests/runtime -Iguest-heartbeat
+GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
+	-Wl,-z,max-page-size=0x1000 -Wl,-T,guests/runtime/hvt.lds
+GOBJ := $(BUILD)/gobj
+
+$(GOBJ)/%.o: %.c
+	$(call say,GCC,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -c -o $@ $<
+
+$(GOBJ)/%.o: %.S
+	$(call say,GAS,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(GUEST_CC) $(GUEST_CFLAGS) -D__ASSEMBLY__ -c -o $@ $<
+
+RUNTIME_SRCS := $(wildcard guests/runtime/*.c guests/runtime/*.S)
+RUNTIME_OBJS := $(patsubst %,$(GOBJ)/%.o,$(basename $(RUNTIME_SRCS)))
+RUNTIME_LIB  := $(BUILD)/guests/libruntime.a
+
+HB_SRCS := $(wildcard guest-heartbeat/*.c)
+HB_OBJS := $(HB_SRCS:%.c=$(GOBJ)/%.o)
+HB_LIB  := $(BUILD)/guests/libheartbeat.a
+
+$(RUNTIME_LIB): $(RUNTIME_OBJS)
+	$(call say,AR,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+$(HB_LIB): $(HB_OBJS)
+	$(call say,AR,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
+GUEST_NAMES := $(filter-out runtime,$(patsubst guests/%/,%,$(wildcard guests/*/)))
+GUEST_IMAGES := $(GUEST_NAMES:%=$(BUILD)/guests/%.hvt)
+
+define guest_rule
+$(1)_OBJS := $$(patsubst %.c,$$(GOBJ)/%.o,$$(wildcard guests/$(1)/*.c))
+$$(BUILD)/guests/$(1).hvt: $$($(1)_OBJS) $$(RUNTIME_LIB) $$(HB_LIB) guests/runtime/hvt.lds
+	$$(call say,LD,$$@)
+	$$(Q)$$(GUEST_CC) $$(GUEST_LDFLAGS) -o $$@ $$($(1)_OBJS) \
+		-Wl,--start-group $$(RUNTIME_LIB) $$(HB_LIB) -Wl,--end-group -lgcc
+endef
+$(foreach g,$(GUEST_NAMES),$(eval $(call guest_rule,$(g))))
+
+ALL_TARGETS += $(RUNTIME_LIB) $(HB_LIB) $(GUEST_IMAGES)

@@ -1,0 +1,20 @@
+# tests/: one cmocka binary per module (tests/unit/test_<module>.c ->
+# build/tests/test_<module>), linked against the host libraries, and the
+# tools the integration tests and benchmarks drive (tests/tools/<name>.c ->
+# build/tests/<name>).
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
+
+$(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(TENDER_LIB) $(HEALTH_LIB) $(MODE_STAMP)
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(TENDER_LIB) $(HEALTH_LIB) -lcmocka $(HOST_LIBS)
+
+$(BUILD)/tests/%: $(OBJ)/tests/tools/%.o $(TENDER_LIB) $(HEALTH_LIB) $(MODE_STAMP)
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(TENDER_LIB) $(HEALTH_LIB) $(HOST_LIBS)
+
+ALL_TARGETS += $(UNIT_BINS) $(TOOL_BINS)
