@@ -73,7 +73,6 @@ include mk/guests.mk
 include mk/tests.mk
 
 .DEFAULT_GOAL := all
-.SECONDARY:
 .PHONY: all deps test run lint format bench clean
 
 all: $(ALL_TARGETS)

@@ -12,13 +12,19 @@
 
 #include "heartbeat.h"
 
-#define F_LEFT 0x01
-#define F_ZERO 0x02
-#define F_PLUS 0x04
+#define F_LEFT  0x01
+#define F_ZERO  0x02
+#define F_PLUS  0x04
 #define F_SPACE 0x08
-#define F_ALT 0x10
+#define F_ALT   0x10
 
-enum len_mod { L_NONE, L_HH, L_H, L_L, L_LL };
+enum len_mod {
+	L_NONE,
+	L_HH,
+	L_H,
+	L_L,
+	L_LL
+};
 
 struct out {
 	hb_sink_fn sink;
@@ -47,6 +53,8 @@ pad(struct out *o, char c, int n)
 {
 	char run[16];
 
+	if (n <= 0)
+		return;
 	for (size_t i = 0; i < sizeof(run); i++)
 		run[i] = c;
 	while (n > 0) {
@@ -84,8 +92,8 @@ emit_field(struct out *o, const struct spec *sp, const char *s, size_t n)
  * One integer: sign or prefix, precision zeros, digits, within the width.
  */
 static void
-emit_number(struct out *o, const struct spec *sp, unsigned long long v,
-    int neg, unsigned base, int upper)
+emit_number(struct out *o, const struct spec *sp, unsigned long long v, int neg,
+    unsigned base, int upper)
 {
 	const char *digits = upper ? "0123456789ABCDEF" : "0123456789abcdef";
 	char buf[24]; /* 22 octal digits for 64 bits */
@@ -183,8 +191,8 @@ parse_spec(const char *p, struct spec *sp, va_list *ap)
 			p++;
 		} else {
 			while (*p >= '0' && *p <= '9')
-				sp->prec = clamp_count(
-				    sp->prec * 10 + (*p++ - '0'));
+				sp->prec =
+				    clamp_count(sp->prec * 10 + (*p++ - '0'));
 		}
 	}
 	if (*p == 'h') {
@@ -264,7 +272,7 @@ vformat(struct out *o, const char *fmt, va_list *ap)
 			sv = arg_signed(&sp, ap);
 			emit_number(o, &sp,
 			    sv < 0 ? 0ull - (unsigned long long)sv
-				   : (unsigned long long)sv,
+			           : (unsigned long long)sv,
 			    sv < 0, 10, 0);
 			break;
 		case 'u':
@@ -275,14 +283,14 @@ vformat(struct out *o, const char *fmt, va_list *ap)
 			break;
 		case 'x':
 		case 'X':
-			emit_number(o, &sp, arg_unsigned(&sp, ap), 0, 16,
-			    c == 'X');
+			emit_number(
+			    o, &sp, arg_unsigned(&sp, ap), 0, 16, c == 'X');
 			break;
 		case 'p':
 			sp.flags |= F_ALT;
 			sp.len = L_L;
-			emit_number(o, &sp,
-			    (uintptr_t)va_arg(*ap, void *), 0, 16, 0);
+			emit_number(
+			    o, &sp, (uintptr_t)va_arg(*ap, void *), 0, 16, 0);
 			break;
 		case 's': {
 			const char *s = va_arg(*ap, const char *);

@@ -12,7 +12,7 @@
 
 static const struct hb_transport *transport = &hb_transport_hvt;
 static uint64_t beat_seq;
-static uint64_t conns;
+static uint32_t conns;
 static int conns_set;
 
 void
@@ -42,7 +42,7 @@ hb_ready(void)
 }
 
 void
-hb_conns(uint64_t n)
+hb_conns(uint32_t n)
 {
 	conns = n;
 	conns_set = 1;
@@ -80,17 +80,18 @@ key_valid(const char *key)
 		if (i >= HB_KEY_MAX)
 			return 0;
 		if (!((c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-			c == '_'))
+		        c == '_'))
 			return 0;
 	}
 	return 1;
 }
 
-int
-hb_send(const char *key, const char *value)
+/* KEY=VALUE with at most maxval bytes of value (and always the newline). */
+static int
+send_kv(const char *key, const char *value, size_t maxval)
 {
 	char msg[HB_MSG_MAX];
-	size_t n = 0;
+	size_t n = 0, v = 0;
 
 	if (key == NULL || !key_valid(key))
 		return -1;
@@ -99,17 +100,23 @@ hb_send(const char *key, const char *value)
 	while (*key != '\0')
 		msg[n++] = *key++;
 	msg[n++] = '=';
-	/* Keep one byte for the final newline. */
-	for (; *value != '\0' && n < sizeof(msg) - 1; value++)
-		msg[n++] = *value == '\n' || *value == '\r' ? ' ' : *value;
+	/* A newline would end the value early; NUL cannot occur in a string. */
+	for (; value[v] != '\0' && v < maxval && n < sizeof(msg) - 1; v++)
+		msg[n++] = value[v] == '\n' ? ' ' : value[v];
 	msg[n++] = '\n';
 	return send_msg(msg, n);
 }
 
 int
+hb_send(const char *key, const char *value)
+{
+	return send_kv(key, value, HB_MSG_MAX);
+}
+
+int
 hb_status(const char *text)
 {
-	return hb_send("STATUS", text);
+	return send_kv("STATUS", text, HB_STATUS_MAX);
 }
 
 int
@@ -123,11 +130,14 @@ hb_vlog(const char *fmt, va_list ap)
 	n = r < 0 ? 0 : (size_t)r;
 	if (n > sizeof(line) - 1)
 		n = sizeof(line) - 1;
-	/* One line: drop trailing newlines, blank out embedded ones. */
-	while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+	/*
+	 * One line: drop trailing newlines, blank out embedded ones and NULs
+	 * (a %c of 0 can produce one).
+	 */
+	while (n > 0 && line[n - 1] == '\n')
 		n--;
 	for (size_t i = 0; i < n; i++)
-		if (line[i] == '\n' || line[i] == '\r' || line[i] == '\0')
+		if (line[i] == '\n' || line[i] == '\0')
 			line[i] = ' ';
 	return transport->log(line, n);
 }

@@ -24,8 +24,9 @@
 
 #include <summoner/hvt_abi.h>
 
-#define HB_MSG_MAX HVT_X_TEXT_MAX /* bytes in one message or log line */
-#define HB_KEY_MAX 64             /* characters in a KEY */
+#define HB_MSG_MAX    HVT_X_TEXT_MAX /* bytes in one message or log line */
+#define HB_KEY_MAX    64             /* characters in a KEY */
+#define HB_STATUS_MAX 1024           /* bytes in a STATUS value */
 
 #define HB_PRINTF(f, a) __attribute__((format(printf, f, a)))
 
@@ -63,10 +64,16 @@ int hb_ready(void);
  */
 int hb_beat(uint64_t progress);
 /* Makes the following beats carry X_CONNS=n (e.g. open connections). */
-void hb_conns(uint64_t n);
-/* "STATUS=<text>": free-form status; newlines/NULs become spaces. */
+void hb_conns(uint32_t n);
+/*
+ * "STATUS=<text>": free-form status, newlines replaced by spaces, cut at
+ * HB_STATUS_MAX bytes.
+ */
 int hb_status(const char *text);
-/* One "KEY=VALUE" line; -1 without sending if key is not a valid KEY. */
+/*
+ * One "KEY=VALUE" line, newlines in value replaced by spaces, cut to fit
+ * the message; -1 without sending if key is not a valid KEY.
+ */
 int hb_send(const char *key, const char *value);
 /* A printf-formatted log line (one line: newlines become spaces). */
 int hb_log(const char *fmt, ...) HB_PRINTF(1, 2);

@@ -12,19 +12,19 @@
 static inline void
 hvt_call(int nr, void *arg)
 {
-	__asm__ __volatile__("outl %0, %1"
-			     :
-			     : "a"((uint32_t)(uintptr_t)arg),
-			     "d"((uint16_t)HVT_HC_PORT(nr))
-			     : "memory");
+	__asm__ __volatile__(
+	    "outl %0, %1"
+	    :
+	    : "a"((uint32_t)(uintptr_t)arg), "d"((uint16_t)HVT_HC_PORT(nr))
+	    : "memory");
 }
 
 static int
 hvt_text(int nr, const char *s, size_t len)
 {
 	struct hvt_hc_x_text t = {
-		.data = (uint64_t)(uintptr_t)s,
-		.len = len,
+	    .data = (uint64_t)(uintptr_t)s,
+	    .len = len,
 	};
 
 	hvt_call(nr, &t);
@@ -48,8 +48,8 @@ hvt_frame(const struct hvt_x_frame *f)
 {
 	struct hvt_hc_x_fault x = {.frame = (uint64_t)(uintptr_t)f};
 
-	hvt_call(f->kind == HVT_X_FAULT_DUMP ? HVT_HC_X_DUMP : HVT_HC_X_FAULT,
-	    &x);
+	hvt_call(
+	    f->kind == HVT_X_FAULT_DUMP ? HVT_HC_X_DUMP : HVT_HC_X_FAULT, &x);
 	return x.ret == HVT_OK ? 0 : -1;
 }
 
@@ -62,9 +62,9 @@ hvt_halt(int status)
 }
 
 const struct hb_transport hb_transport_hvt = {
-	.name = "hvt",
-	.notify = hvt_notify,
-	.log = hvt_log,
-	.frame = hvt_frame,
-	.halt = hvt_halt,
+    .name = "hvt",
+    .notify = hvt_notify,
+    .log = hvt_log,
+    .frame = hvt_frame,
+    .halt = hvt_halt,
 };

@@ -95,7 +95,9 @@ control_thread(void *arg)
 	}
 	ctl_reader_init(r);
 	for (;;) {
-		n = read(t->ctl_fd, buf, sizeof(buf));
+		size_t want = ctl_reader_space(r);
+
+		n = read(t->ctl_fd, buf, want < sizeof(buf) ? want : sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -185,17 +187,16 @@ control_apply(struct tender *t)
 				tender_exit(t, TENDER_EXIT_STOPPED,
 				    CTL_EXIT_STOPPED);
 			case CMD_PAUSE:
-				if (!t->paused) {
-					t->paused = true;
-					ev_console_flush(t);
-					ev_paused(t, true);
-				}
+				/* Every command is answered, so a parent can
+				 * wait for each; a repeated one changes
+				 * nothing else. */
+				t->paused = true;
+				ev_console_flush(t);
+				ev_paused(t, true);
 				break;
 			case CMD_RESUME:
-				if (t->paused) {
-					t->paused = false;
-					ev_paused(t, false);
-				}
+				t->paused = false;
+				ev_paused(t, false);
 				break;
 			}
 			continue;

@@ -129,8 +129,7 @@ check_ehdr(struct ctx *c, Elf64_Ehdr *eh)
 		    c, "unsupported ELF version (e_version %u)", eh->e_version);
 	if (eh->e_type != ET_EXEC)
 		return fail(c,
-		    "not a static executable (e_type %u, want "
-		    "ET_EXEC)",
+		    "not a static executable (e_type %u, want ET_EXEC)",
 		    eh->e_type);
 	if (eh->e_machine != EM_X86_64)
 		return fail(
@@ -149,8 +148,8 @@ check_ehdr(struct ctx *c, Elf64_Ehdr *eh)
 	if (!range_ok(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr),
 	        c->len))
 		return fail(c,
-		    "program headers (e_phoff 0x%" PRIx64 ", %u "
-		    "entries) outside the file (%zu bytes)",
+		    "program headers (e_phoff 0x%" PRIx64
+		    ", %u entries) outside the file (%zu bytes)",
 		    eh->e_phoff, eh->e_phnum, c->len);
 	return 0;
 }
@@ -163,16 +162,15 @@ check_load(struct ctx *c, unsigned i, const Elf64_Phdr *ph, uint64_t entry)
 
 	if (ph->p_filesz > ph->p_memsz)
 		return fail(c,
-		    "segment %u: p_filesz 0x%" PRIx64 " larger "
-		    "than p_memsz 0x%" PRIx64,
+		    "segment %u: p_filesz 0x%" PRIx64
+		    " larger than p_memsz 0x%" PRIx64,
 		    i, ph->p_filesz, ph->p_memsz);
 	/* Linker scripts that declare PHDRS may leave some empty. */
 	if (ph->p_memsz == 0)
 		return 0;
 	if (ph->p_align > 1 && (ph->p_align & (ph->p_align - 1)) != 0)
 		return fail(c,
-		    "segment %u: p_align 0x%" PRIx64 " is not a "
-		    "power of two",
+		    "segment %u: p_align 0x%" PRIx64 " is not a power of two",
 		    i, ph->p_align);
 	if (ph->p_filesz > 0 && !range_ok(ph->p_offset, ph->p_filesz, c->len))
 		return fail(c,
@@ -190,8 +188,8 @@ check_load(struct ctx *c, unsigned i, const Elf64_Phdr *ph, uint64_t entry)
 	end = ph->p_vaddr + ph->p_memsz;
 	if (end > c->memsz)
 		return fail(c,
-		    "segment %u: [0x%" PRIx64 ", 0x%" PRIx64 ") "
-		    "beyond guest memory (0x%" PRIx64 " bytes)",
+		    "segment %u: [0x%" PRIx64 ", 0x%" PRIx64
+		    ") beyond guest memory (0x%" PRIx64 " bytes)",
 		    i, ph->p_vaddr, end, c->memsz);
 	for (j = 0; j < c->nsegs; j++) {
 		const struct seg *s = &c->segs[j];
@@ -234,9 +232,8 @@ abi_note(struct ctx *c, unsigned i, const unsigned char *n, uint64_t avail,
 		return fail(c, "segment %u: duplicate ABI1 note", i);
 	if (descsz != sizeof abi)
 		return fail(c,
-		    "segment %u: ABI1 note n_descsz %" PRIu32 ", "
-		    "want %zu",
-		    i, descsz, sizeof abi);
+		    "segment %u: ABI1 note n_descsz %" PRIu32 ", want %zu", i,
+		    descsz, sizeof abi);
 	if (a == 8 && avail >= SOLO5_MFT_OFF && get32(n + SOLO5_DESC_OFF) == 0)
 		doff = SOLO5_MFT_OFF;
 	if (doff + sizeof abi > avail)
@@ -265,26 +262,25 @@ mft_entry_check(struct ctx *c, const unsigned char *raw, uint32_t k)
 	len = strnlen((const char *)name, HVT_MFT_NAME_SIZE);
 	if (len == HVT_MFT_NAME_SIZE)
 		return fail(c,
-		    "manifest entry %" PRIu32 ": name not NUL-"
-		    "terminated (longer than %d characters)",
+		    "manifest entry %" PRIu32
+		    ": name not NUL-terminated (longer than %d characters)",
 		    k, HVT_MFT_NAME_SIZE - 1);
 	if (raw[offsetof(struct hvt_mft_entry, attached)] != 0)
 		return fail(c,
-		    "manifest entry %" PRIu32 ": \"attached\" set "
-		    "in the image",
+		    "manifest entry %" PRIu32 ": \"attached\" set in the image",
 		    k);
 	if (type == ELF_MFT_RESERVED_FIRST) {
 		if (k != 0 || len != 0)
 			return fail(c,
-			    "manifest entry %" PRIu32 ": a reserved "
-			    "entry must come first, with an empty name",
+			    "manifest entry %" PRIu32
+			    ": a reserved entry must come first, with an empty "
+			    "name",
 			    k);
 		return 0;
 	}
 	if (type != HVT_MFT_DEV_BLOCK_BASIC && type != HVT_MFT_DEV_NET_BASIC)
 		return fail(c,
-		    "manifest entry %" PRIu32 ": unknown device "
-		    "type %" PRIu32,
+		    "manifest entry %" PRIu32 ": unknown device type %" PRIu32,
 		    k, type);
 	if (len == 0)
 		return fail(
@@ -292,8 +288,9 @@ mft_entry_check(struct ctx *c, const unsigned char *raw, uint32_t k)
 	for (pos = 0; pos < len; pos++)
 		if (!is_alnum(name[pos]))
 			return fail(c,
-			    "manifest entry %" PRIu32 ": device "
-			    "name has non-alphanumeric character 0x%02x at %zu",
+			    "manifest entry %" PRIu32
+			    ": device name has non-alphanumeric character "
+			    "0x%02x at %zu",
 			    k, name[pos], pos);
 	/* Earlier entries are valid: their names are NUL-terminated. */
 	for (j = 0; j < k; j++)
@@ -329,8 +326,8 @@ mft_note(struct ctx *c, unsigned i, const unsigned char *n, uint64_t avail,
 	if (descsz != want + (SOLO5_MFT_OFF - SOLO5_DESC_OFF) &&
 	    !(a == 8 && descsz == want))
 		return fail(c,
-		    "MFT1 note: n_descsz %" PRIu32 " does not match "
-		    "%" PRIu32 " entries (want %" PRIu64 ")",
+		    "MFT1 note: n_descsz %" PRIu32 " does not match %" PRIu32
+		    " entries (want %" PRIu64 ")",
 		    descsz, entries, want + (SOLO5_MFT_OFF - SOLO5_DESC_OFF));
 	if (SOLO5_MFT_OFF + want > avail)
 		return fail(c,
@@ -355,6 +352,26 @@ mft_note(struct ctx *c, unsigned i, const unsigned char *n, uint64_t avail,
 	return 0;
 }
 
+/*
+ * Any other note: only its bounds matter.  Solo5's toolchain pads the name
+ * to 4 bytes whatever the segment's alignment; others follow p_align.
+ */
+static int
+other_note(struct ctx *c, unsigned i, uint64_t pos, const Elf64_Nhdr *nh,
+    bool solo5, uint64_t avail, uint64_t a, uint64_t *len)
+{
+	uint64_t doff;
+
+	doff = solo5 ? SOLO5_DESC_OFF : align_up(sizeof *nh + nh->n_namesz, a);
+	if (doff > avail || nh->n_descsz > avail - doff)
+		return fail(c,
+		    "segment %u: note at +0x%" PRIx64 ": n_descsz %" PRIu32
+		    " runs past the segment",
+		    i, pos, nh->n_descsz);
+	*len = doff + nh->n_descsz;
+	return 0;
+}
+
 static int
 scan_notes(struct ctx *c, unsigned i, const Elf64_Phdr *ph)
 {
@@ -368,9 +385,8 @@ scan_notes(struct ctx *c, unsigned i, const Elf64_Phdr *ph)
 		a = 8;
 	else
 		return fail(c,
-		    "segment %u: PT_NOTE p_align %" PRIu64 ", want "
-		    "4 or 8",
-		    i, ph->p_align);
+		    "segment %u: PT_NOTE p_align %" PRIu64 ", want 4 or 8", i,
+		    ph->p_align);
 	if (!range_ok(ph->p_offset, size, c->len))
 		return fail(c,
 		    "segment %u: PT_NOTE at 0x%" PRIx64 " + 0x%" PRIx64
@@ -379,9 +395,10 @@ scan_notes(struct ctx *c, unsigned i, const Elf64_Phdr *ph)
 	seg = c->img + ph->p_offset;
 	for (pos = 0; pos < size; pos = align_up(pos, a)) {
 		const unsigned char *n = seg + pos;
-		uint64_t avail = size - pos, len = 0, doff;
+		uint64_t avail = size - pos, len = 0;
 		Elf64_Nhdr nh;
 		bool owned;
+		int r;
 
 		if (avail < sizeof nh) {
 			/* Tolerate zero padding at the end of the segment. */
@@ -390,41 +407,26 @@ scan_notes(struct ctx *c, unsigned i, const Elf64_Phdr *ph)
 			if (avail == 0)
 				break;
 			return fail(c,
-			    "segment %u: note at +0x%" PRIx64 ": "
-			    "truncated header",
+			    "segment %u: note at +0x%" PRIx64
+			    ": truncated header",
 			    i, pos);
 		}
 		memcpy(&nh, n, sizeof nh);
 		if (nh.n_namesz > avail - sizeof nh)
 			return fail(c,
-			    "segment %u: note at +0x%" PRIx64 ": "
-			    "n_namesz %" PRIu32 " runs past the segment",
+			    "segment %u: note at +0x%" PRIx64
+			    ": n_namesz %" PRIu32 " runs past the segment",
 			    i, pos, nh.n_namesz);
 		owned = nh.n_namesz == sizeof solo5 &&
 		        memcmp(n + NOTE_NAME_OFF, solo5, sizeof solo5) == 0;
-		if (owned && nh.n_type == HVT_NOTE_ABI) {
-			if (abi_note(c, i, n, avail, a, nh.n_descsz, &len) ==
-			    -1)
-				return -1;
-		} else if (owned && nh.n_type == HVT_NOTE_MFT) {
-			if (mft_note(c, i, n, avail, a, nh.n_descsz, &len) ==
-			    -1)
-				return -1;
-		} else {
-			/*
-			 * Any other note: only its bounds matter.  Solo5's
-			 * toolchain pads the name to 4 bytes in any segment.
-			 */
-			doff = owned ? SOLO5_DESC_OFF
-			             : align_up(sizeof nh + nh.n_namesz, a);
-			if (doff > avail || nh.n_descsz > avail - doff)
-				return fail(c,
-				    "segment %u: note at +0x%" PRIx64
-				    ": n_descsz %" PRIu32 " runs past the "
-				    "segment",
-				    i, pos, nh.n_descsz);
-			len = doff + nh.n_descsz;
-		}
+		if (owned && nh.n_type == HVT_NOTE_ABI)
+			r = abi_note(c, i, n, avail, a, nh.n_descsz, &len);
+		else if (owned && nh.n_type == HVT_NOTE_MFT)
+			r = mft_note(c, i, n, avail, a, nh.n_descsz, &len);
+		else
+			r = other_note(c, i, pos, &nh, owned, avail, a, &len);
+		if (r == -1)
+			return -1;
 		pos += len;
 	}
 	return 0;
@@ -444,8 +446,8 @@ find_symtab(struct ctx *c, const Elf64_Ehdr *eh)
 		    sizeof(Elf64_Shdr));
 	if (!range_ok(eh->e_shoff, (uint64_t)eh->e_shnum * sizeof sh, c->len))
 		return fail(c,
-		    "section headers (e_shoff 0x%" PRIx64 ", %u "
-		    "entries) outside the file (%zu bytes)",
+		    "section headers (e_shoff 0x%" PRIx64
+		    ", %u entries) outside the file (%zu bytes)",
 		    eh->e_shoff, eh->e_shnum, c->len);
 	for (i = 0; i < eh->e_shnum; i++) {
 		memcpy(&sh, c->img + eh->e_shoff + i * sizeof sh, sizeof sh);
@@ -481,8 +483,7 @@ find_symtab(struct ctx *c, const Elf64_Ehdr *eh)
 		if (!range_ok(st.sh_offset, st.sh_size, c->len))
 			return fail(c,
 			    "section %" PRIu32 ": string table at 0x%" PRIx64
-			    " + 0x%" PRIx64 " outside the file (%zu "
-			    "bytes)",
+			    " + 0x%" PRIx64 " outside the file (%zu bytes)",
 			    sh.sh_link, st.sh_offset, st.sh_size, c->len);
 		c->out->symtab_off = sh.sh_offset;
 		c->out->symtab_size = sh.sh_size;
@@ -519,14 +520,14 @@ validate(struct ctx *c)
 			r = 0;
 			if (ph.p_filesz != 0 || ph.p_memsz != 0)
 				r = fail(c,
-				    "segment %u: PT_INTERP: dynamically "
-				    "linked images are not supported",
+				    "segment %u: PT_INTERP: dynamically linked "
+				    "images are not supported",
 				    i);
 			break;
 		case PT_DYNAMIC:
 			r = fail(c,
-			    "segment %u: PT_DYNAMIC: dynamically linked "
-			    "images are not supported",
+			    "segment %u: PT_DYNAMIC: dynamically linked images "
+			    "are not supported",
 			    i);
 			break;
 		default: /* PT_TLS, PT_GNU_STACK, ...: nothing to load */
@@ -540,15 +541,16 @@ validate(struct ctx *c)
 		return fail(c, "no loadable (PT_LOAD) segment");
 	if (!c->entry_ok)
 		return fail(c,
-		    "entry point 0x%" PRIx64 " not inside an "
-		    "executable PT_LOAD segment",
+		    "entry point 0x%" PRIx64
+		    " not inside an executable PT_LOAD segment",
 		    eh.e_entry);
 	/* kernel_end <= memsz, so this cannot overflow unless memsz is huge. */
 	if (c->out->kernel_end > UINT64_MAX - (ELF_PAGE_SIZE - 1) ||
 	    align_up(c->out->kernel_end, ELF_PAGE_SIZE) > c->memsz)
 		return fail(c,
-		    "image end 0x%" PRIx64 " rounded up to a page "
-		    "is beyond guest memory (0x%" PRIx64 " bytes)",
+		    "image end 0x%" PRIx64
+		    " rounded up to a page is beyond guest memory (0x%" PRIx64
+		    " bytes)",
 		    c->out->kernel_end, c->memsz);
 	c->out->kernel_end = align_up(c->out->kernel_end, ELF_PAGE_SIZE);
 	c->out->entry = eh.e_entry;
@@ -584,7 +586,9 @@ elf_load(const void *img, size_t imglen, void *mem, uint64_t memsz,
 	for (j = 0; j < c.nsegs; j++) {
 		const struct seg *s = &c.segs[j];
 
-		memcpy(m + s->vaddr, c.img + s->off, s->filesz);
+		/* Without file bytes, p_offset is unchecked: do not use it. */
+		if (s->filesz > 0)
+			memcpy(m + s->vaddr, c.img + s->off, s->filesz);
 		memset(m + s->vaddr + s->filesz, 0, s->memsz - s->filesz);
 	}
 	return 0;

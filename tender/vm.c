@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,6 +40,8 @@
 #define SEL_DATA 0x10
 #define SEL_TSS 0x18
 
+static void *fetch_cpuid(void *arg);
+
 int
 vm_create(struct vm *vm, struct tender *t, char *err, size_t errsz)
 {
@@ -56,6 +59,9 @@ vm_create(struct vm *vm, struct tender *t, char *err, size_t errsz)
 		    KVM_API_VERSION);
 		return -1;
 	}
+	vm->cpuid = NULL;
+	vm->cpuid_started =
+	    pthread_create(&vm->cpuid_thread, NULL, fetch_cpuid, vm) == 0;
 	if ((vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0)) < 0) {
 		snprintf(err, errsz, "KVM_CREATE_VM: %s", strerror(errno));
 		return -1;
@@ -153,33 +159,58 @@ set_seg(struct kvm_segment *s, uint16_t sel, uint8_t type, int code)
 
 /*
  * KVM's default CPUID tells the guest nothing; hand it what KVM supports,
- * as solo5-hvt does, so SSE and friends are advertised.
+ * as solo5-hvt does, so SSE and friends are advertised.  Asking KVM costs
+ * a good part of the whole boot on a nested host (each CPUID leaf traps to
+ * the outer hypervisor), so a helper thread asks while the main thread
+ * creates the VM and loads the image; vm_setup_vcpu() collects the answer.
  */
-static int
-setup_cpuid(struct vm *vm, char *err, size_t errsz)
+static void *
+fetch_cpuid(void *arg)
 {
+	struct vm *vm = arg;
 	struct kvm_cpuid2 *c;
 	unsigned n = 100;
-	int r;
 
 	for (;;) {
 		c = calloc(1, sizeof(*c) + n * sizeof(c->entries[0]));
 		if (c == NULL) {
-			snprintf(err, errsz, "cpuid: out of memory");
-			return -1;
+			vm->cpuid_errno = ENOMEM;
+			return NULL;
 		}
 		c->nent = n;
-		r = ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c);
-		if (r == 0 || errno != E2BIG || n >= 1600)
-			break;
+		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, c) == 0) {
+			vm->cpuid = c;
+			return NULL;
+		}
+		vm->cpuid_errno = errno;
 		free(c);
+		if (vm->cpuid_errno != E2BIG || n >= 1600)
+			return NULL;
 		n *= 2;
 	}
-	if (r == 0 && ioctl(vm->vcpu_fd, KVM_SET_CPUID2, c) < 0)
+}
+
+static int
+setup_cpuid(struct vm *vm, char *err, size_t errsz)
+{
+	int r = 0;
+
+	if (vm->cpuid_started)
+		pthread_join(vm->cpuid_thread, NULL);
+	else
+		fetch_cpuid(vm);
+	vm->cpuid_started = false;
+	if (vm->cpuid == NULL) {
+		snprintf(err, errsz, "KVM_GET_SUPPORTED_CPUID: %s",
+		    strerror(vm->cpuid_errno));
+		return -1;
+	}
+	if (ioctl(vm->vcpu_fd, KVM_SET_CPUID2, vm->cpuid) < 0) {
+		snprintf(err, errsz, "KVM_SET_CPUID2: %s", strerror(errno));
 		r = -1;
-	if (r < 0)
-		snprintf(err, errsz, "cpuid: %s", strerror(errno));
-	free(c);
+	}
+	free(vm->cpuid);
+	vm->cpuid = NULL;
 	return r;
 }
 

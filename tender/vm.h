@@ -6,6 +6,8 @@
 #define SUMMONER_TENDER_VM_H
 
 #include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -15,6 +17,11 @@ struct vm {
 	int kvm_fd, vm_fd, vcpu_fd;
 	struct kvm_run *run;
 	size_t run_size;
+	/* KVM_GET_SUPPORTED_CPUID, fetched by a helper thread (vm.c) */
+	pthread_t cpuid_thread;
+	bool cpuid_started;
+	struct kvm_cpuid2 *cpuid;
+	int cpuid_errno;
 };
 
 /* Open /dev/kvm, create the VM, map t->mem_size bytes of lazily backed

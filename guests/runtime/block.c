@@ -21,14 +21,14 @@ rt_block_open(const char *name, struct rt_block *blk)
 }
 
 static int
-block_io(int nr, const struct rt_block *blk, uint64_t off, uintptr_t buf,
-    size_t len)
+block_io(
+    int nr, const struct rt_block *blk, uint64_t off, uintptr_t buf, size_t len)
 {
 	struct hvt_hc_block_io io = {
-		.handle = blk->handle,
-		.offset = off,
-		.data = (uint64_t)buf,
-		.len = len,
+	    .handle = blk->handle,
+	    .offset = off,
+	    .data = (uint64_t)buf,
+	    .len = len,
 	};
 
 	rt_hypercall(nr, &io);
@@ -42,8 +42,8 @@ rt_block_read(const struct rt_block *blk, uint64_t off, void *buf, size_t len)
 }
 
 int
-rt_block_write(const struct rt_block *blk, uint64_t off, const void *buf,
-    size_t len)
+rt_block_write(
+    const struct rt_block *blk, uint64_t off, const void *buf, size_t len)
 {
 	return block_io(HVT_HC_BLOCK_WRITE, blk, off, (uintptr_t)buf, len);
 }

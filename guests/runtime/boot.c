@@ -25,11 +25,11 @@ _Static_assert(offsetof(struct rt_abi1_note, d) == 20, "ABI1 note layout");
 
 __attribute__((section(".note.solo5.abi"), used, aligned(4)))
 const struct rt_abi1_note rt_abi1_note = {
-	.h = {.namesz = sizeof(HVT_NOTE_NAME),
-	    .descsz = sizeof(struct hvt_abi1_note),
-	    .type = HVT_NOTE_ABI,
-	    .name = HVT_NOTE_NAME},
-	.d = {.abi_target = HVT_ABI_TARGET, .abi_version = HVT_ABI_VERSION},
+    .h = {.namesz = sizeof(HVT_NOTE_NAME),
+        .descsz = sizeof(struct hvt_abi1_note),
+        .type = HVT_NOTE_ABI,
+        .name = HVT_NOTE_NAME},
+    .d = {.abi_target = HVT_ABI_TARGET, .abi_version = HVT_ABI_VERSION},
 };
 
 static const struct hvt_boot_info *boot_info;
@@ -42,31 +42,19 @@ rt_boot_info(void)
 }
 
 /*
- * Splits the tender's command line (arguments after the image, joined by
- * spaces) into argv.  The words are copied to the heap because the tender's
- * low memory may be mapped read-only.  argv[0] is "hvt" as the image name
- * is not passed.
+ * Splits the words of copy (the command line: arguments after the image,
+ * joined by spaces) into argv_buf, in place.  argv[0] is "hvt" as the
+ * image name is not passed.
  */
 static int
-split_args(const char *cmdline, char ***argvp)
+split_args(char *copy)
 {
 	static char prog[] = "hvt";
-	char *copy, *p;
-	size_t len;
+	char *p = copy;
 	int argc = 0;
 
 	argv_buf[argc++] = prog;
-	if (cmdline == NULL)
-		goto done;
-	len = strlen(cmdline);
-	if (len >= HVT_CMDLINE_SIZE)
-		len = HVT_CMDLINE_SIZE - 1;
-	if ((copy = rt_alloc(len + 1)) == NULL)
-		goto done;
-	memcpy(copy, cmdline, len);
-	copy[len] = '\0';
-
-	for (p = copy; *p != '\0' && argc < RT_MAX_ARGS;) {
+	while (*p != '\0' && argc < RT_MAX_ARGS) {
 		while (*p == ' ')
 			*p++ = '\0';
 		if (*p == '\0')
@@ -75,24 +63,34 @@ split_args(const char *cmdline, char ***argvp)
 		while (*p != ' ' && *p != '\0')
 			p++;
 	}
-done:
 	argv_buf[argc] = NULL;
-	*argvp = argv_buf;
 	return argc;
 }
 
 _Noreturn void
 rt_start(struct hvt_boot_info *bi)
 {
-	char **argv;
-	int argc;
+	const char *cmdline = (const char *)(uintptr_t)bi->cmdline;
+	size_t len =
+	    cmdline != NULL ? strnlen(cmdline, HVT_CMDLINE_SIZE - 1) : 0;
 
 	boot_info = bi;
 	rt_cpu_init();
 	rt_time_init(bi);
 	rt_alloc_init(bi);
-	argc = split_args(bi->cmdline != 0 ? (const char *)(uintptr_t)bi->cmdline
-					   : NULL,
-	    &argv);
-	exit(guest_main(argc, argv));
+
+	{
+		/*
+		 * The words are copied because the tender's low memory may be
+		 * mapped read-only.  The copy lives in this frame, which never
+		 * returns; a variable-length array (at most 8 KB) keeps it on
+		 * the stack page already in use, where a heap buffer would
+		 * cost one more first-touch page fault before READY.
+		 */
+		char copy[len + 1];
+
+		memcpy(copy, cmdline, len);
+		copy[len] = '\0';
+		exit(guest_main(split_args(copy), argv_buf));
+	}
 }

@@ -32,13 +32,37 @@ rt_console_flush(void)
 	clen = 0;
 }
 
+/*
+ * Length of the prefix of s[0..n) up to and including the first '\n' (n
+ * if there is none).  One string instruction rather than a byte loop:
+ * on nested hosts every guest instruction is expensive.
+ */
+static size_t
+line_span(const char *s, size_t n)
+{
+	const char *p = s;
+	size_t left = n;
+
+	__asm__("repne scasb"
+	        : "+D"(p), "+c"(left)
+	        : "a"('\n')
+	        : "cc", "memory");
+	return (size_t)(p - s);
+}
+
 void
 rt_console_write(const char *buf, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		cbuf[clen++] = buf[i];
-		if (buf[i] == '\n' || clen == sizeof(cbuf))
+	while (len > 0) {
+		size_t room = sizeof(cbuf) - clen;
+		size_t n = line_span(buf, len < room ? len : room);
+
+		memcpy(cbuf + clen, buf, n);
+		clen += n;
+		if (buf[n - 1] == '\n' || clen == sizeof(cbuf))
 			rt_console_flush();
+		buf += n;
+		len -= n;
 	}
 }
 

@@ -9,8 +9,8 @@ _Noreturn void
 rt_halt(int status, const void *cookie)
 {
 	struct hvt_hc_halt h = {
-		.cookie = (uint64_t)(uintptr_t)cookie,
-		.exit_status = status,
+	    .cookie = (uint64_t)(uintptr_t)cookie,
+	    .exit_status = status,
 	};
 
 	rt_hypercall(HVT_HC_HALT, &h);

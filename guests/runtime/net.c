@@ -24,9 +24,9 @@ int
 rt_net_write(const struct rt_net *net, const void *frame, size_t len)
 {
 	struct hvt_hc_net_write w = {
-		.handle = net->handle,
-		.data = (uint64_t)(uintptr_t)frame,
-		.len = len,
+	    .handle = net->handle,
+	    .data = (uint64_t)(uintptr_t)frame,
+	    .len = len,
 	};
 
 	rt_hypercall(HVT_HC_NET_WRITE, &w);
@@ -37,15 +37,16 @@ int
 rt_net_read(const struct rt_net *net, void *buf, size_t size, size_t *len)
 {
 	struct hvt_hc_net_read r = {
-		.handle = net->handle,
-		.data = (uint64_t)(uintptr_t)buf,
-		.len = size,
+	    .handle = net->handle,
+	    .data = (uint64_t)(uintptr_t)buf,
+	    .len = size,
 	};
 
 	rt_hypercall(HVT_HC_NET_READ, &r);
 	if (r.ret != HVT_OK)
 		*len = 0;
 	else
-		*len = r.len <= size ? r.len : size; /* never trust it blindly */
+		*len =
+		    r.len <= size ? r.len : size; /* never trust it blindly */
 	return r.ret;
 }

@@ -17,16 +17,15 @@
 static inline void
 rt_hypercall(int nr, void *arg)
 {
-	__asm__ __volatile__("outl %0, %1"
-			     :
-			     : "a"((uint32_t)(uintptr_t)arg),
-			     "d"((uint16_t)HVT_HC_PORT(nr))
-			     : "memory");
+	__asm__ __volatile__(
+	    "outl %0, %1"
+	    :
+	    : "a"((uint32_t)(uintptr_t)arg), "d"((uint16_t)HVT_HC_PORT(nr))
+	    : "memory");
 }
 
 /* Linker-script symbols (hvt.lds). */
-extern char __stack_bottom[], __stack_top[], __bss_start[], __bss_end[];
-extern char _end[];
+extern char __stack_bottom[], _end[];
 
 /* Boot steps, in order, called from rt_start(). */
 void rt_cpu_init(void);

@@ -57,12 +57,13 @@ struct rt_note_hdr {
 		uint32_t entries;                                              \
 		body_members                                                   \
 	};                                                                     \
-	__attribute__((section(".note.solo5.manifest"), used, aligned(8)))               \
-	const struct rt_mft_note rt_manifest = {.h = {.namesz = 6,             \
-		    .descsz = sizeof(struct rt_mft_note) -                     \
-			sizeof(struct rt_note_hdr),                            \
-		    .type = HVT_NOTE_MFT,                                      \
-		    .name = HVT_NOTE_NAME},                                    \
+	__attribute__((section(".note.solo5.manifest"), used, aligned(8)))     \
+	const struct rt_mft_note rt_manifest = {                               \
+	    .h = {.namesz = sizeof(HVT_NOTE_NAME),                             \
+	        .descsz =                                                      \
+	            sizeof(struct rt_mft_note) - sizeof(struct rt_note_hdr),   \
+	        .type = HVT_NOTE_MFT,                                          \
+	        .name = HVT_NOTE_NAME},                                        \
 	    .version = HVT_MFT_VERSION,                                        \
 	    __VA_ARGS__}
 
@@ -71,10 +72,10 @@ struct rt_note_hdr {
 
 /* Declare a manifest of n entries: RT_MANIFEST(1, RT_MFT_NET("service")). */
 #define RT_MANIFEST(n, ...)                                                    \
-	_Static_assert((n) > 0 && (n) <= HVT_MFT_MAX_ENTRIES,                  \
-	    "manifest size");                                                  \
-	RT__MFT_NOTE(struct hvt_mft_entry e[n];, .entries = (n),               \
-	    .e = {__VA_ARGS__})
+	_Static_assert(                                                        \
+	    (n) > 0 && (n) <= HVT_MFT_MAX_ENTRIES, "manifest size");           \
+	RT__MFT_NOTE(struct hvt_mft_entry e[n];                                \
+	             , .entries = (n), .e = {__VA_ARGS__})
 
 /* Boot information the tender passed at entry (never NULL after boot). */
 const struct hvt_boot_info *rt_boot_info(void);
@@ -132,10 +133,10 @@ int rt_block_open(const char *name, struct rt_block *blk);
  * Whole-block I/O at a block-aligned byte offset.  Requests are passed to
  * the tender unchecked (it validates them); returns enum hvt_result.
  */
-int rt_block_read(const struct rt_block *blk, uint64_t off, void *buf,
-    size_t len);
-int rt_block_write(const struct rt_block *blk, uint64_t off, const void *buf,
-    size_t len);
+int rt_block_read(
+    const struct rt_block *blk, uint64_t off, void *buf, size_t len);
+int rt_block_write(
+    const struct rt_block *blk, uint64_t off, const void *buf, size_t len);
 
 /* Finds the attached NET_BASIC device "name"; 0, or -1 if absent. */
 int rt_net_open(const char *name, struct rt_net *net);
@@ -145,8 +146,7 @@ int rt_net_write(const struct rt_net *net, const void *frame, size_t len);
  * Receives one frame into buf (size bytes); *len gets its length.  Returns
  * HVT_OK, HVT_EAGAIN when nothing is queued, or an error.
  */
-int rt_net_read(const struct rt_net *net, void *buf, size_t size,
-    size_t *len);
+int rt_net_read(const struct rt_net *net, void *buf, size_t size, size_t *len);
 
 /*
  * Bump allocator over [end of image, top of memory), 16-byte aligned,
@@ -160,6 +160,7 @@ void *memcpy(void *restrict dst, const void *restrict src, size_t n);
 void *memmove(void *dst, const void *src, size_t n);
 int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
+size_t strnlen(const char *s, size_t max);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
 /* strtoul without errno: saturates at ULONG_MAX; base 0 detects 0x/0. */

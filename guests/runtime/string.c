@@ -18,9 +18,9 @@ memset(void *dst, int c, size_t n)
 	void *d = dst;
 
 	__asm__ __volatile__("rep stosb"
-			     : "+D"(d), "+c"(n)
-			     : "a"(c)
-			     : "memory");
+	                     : "+D"(d), "+c"(n)
+	                     : "a"(c)
+	                     : "memory");
 	return dst;
 }
 
@@ -30,9 +30,9 @@ memcpy(void *restrict dst, const void *restrict src, size_t n)
 	void *d = dst;
 
 	__asm__ __volatile__("rep movsb"
-			     : "+D"(d), "+S"(src), "+c"(n)
-			     :
-			     : "memory");
+	                     : "+D"(d), "+S"(src), "+c"(n)
+	                     :
+	                     : "memory");
 	return dst;
 }
 
@@ -47,9 +47,9 @@ memmove(void *dst, const void *src, size_t n)
 		const char *s = (const char *)src + n - 1;
 
 		__asm__ __volatile__("std\n\trep movsb\n\tcld"
-				     : "+D"(d), "+S"(s), "+c"(n)
-				     :
-				     : "memory");
+		                     : "+D"(d), "+S"(s), "+c"(n)
+		                     :
+		                     : "memory");
 	}
 	return dst;
 }
@@ -73,6 +73,16 @@ strlen(const char *s)
 	while (*p != '\0')
 		p++;
 	return (size_t)(p - s);
+}
+
+size_t
+strnlen(const char *s, size_t max)
+{
+	size_t n = 0;
+
+	while (n < max && s[n] != '\0')
+		n++;
+	return n;
 }
 
 int

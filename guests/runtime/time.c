@@ -31,8 +31,8 @@ rdtsc(void)
 void
 rt_time_init(const struct hvt_boot_info *bi)
 {
-	uint64_t hz = bi->cpu_cycle_freq != 0 ? bi->cpu_cycle_freq
-					      : FALLBACK_TSC_HZ;
+	uint64_t hz =
+	    bi->cpu_cycle_freq != 0 ? bi->cpu_cycle_freq : FALLBACK_TSC_HZ;
 
 	tsc_base = rdtsc();
 	/* (1e9 << 32) fits in 64 bits, so this cannot overflow. */

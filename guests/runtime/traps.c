@@ -13,7 +13,10 @@
 
 #include "rt.h"
 
-#define VEC_PAGE_FAULT 14
+#define VEC_DOUBLE_FAULT 8
+#define VEC_PAGE_FAULT   14
+/* A double fault with rsp this close to the stack bottom, or below it. */
+#define STACK_SLACK 512
 
 struct rt_trap_frame {
 	uint64_t regs[HVT_X_NREGS]; /* regs[HVT_X_RSP] is a placeholder */
@@ -29,19 +32,17 @@ struct rt_trap_frame {
 _Static_assert(offsetof(struct rt_trap_frame, rip) == 16 * 8 + 2 * 8,
     "trapstubs.S TF_RIP");
 
-static const char *const trap_names[32] = {
-	"divide error", "debug exception", "NMI", "breakpoint", "overflow",
-	"bound range exceeded", "invalid opcode", "device not available",
-	"double fault", "coprocessor segment overrun", "invalid TSS",
-	"segment not present", "stack-segment fault",
-	"general protection fault", "page fault", "reserved vector 15",
-	"x87 floating-point error", "alignment check", "machine check",
-	"SIMD floating-point error", "virtualization exception",
-	"control protection exception", "reserved vector 22",
-	"reserved vector 23", "reserved vector 24", "reserved vector 25",
-	"reserved vector 26", "reserved vector 27", "hypervisor injection",
-	"VMM communication exception", "security exception",
-	"reserved vector 31"};
+static const char *const trap_names[32] = {"divide error", "debug exception",
+    "NMI", "breakpoint", "overflow", "bound range exceeded", "invalid opcode",
+    "device not available", "double fault", "coprocessor segment overrun",
+    "invalid TSS", "segment not present", "stack-segment fault",
+    "general protection fault", "page fault", "reserved vector 15",
+    "x87 floating-point error", "alignment check", "machine check",
+    "SIMD floating-point error", "virtualization exception",
+    "control protection exception", "reserved vector 22", "reserved vector 23",
+    "reserved vector 24", "reserved vector 25", "reserved vector 26",
+    "reserved vector 27", "hypervisor injection", "VMM communication exception",
+    "security exception", "reserved vector 31"};
 
 /*
  * Static so that a report can be built even when the fault came from a
@@ -95,6 +96,10 @@ rt_trap(struct rt_trap_frame *tf)
 	if (tf->vector == VEC_PAGE_FAULT)
 		len = snprintf(msg, sizeof(msg), "%s at 0x%llx", name,
 		    (unsigned long long)cr2);
+	else if (tf->vector == VEC_DOUBLE_FAULT &&
+	         tf->rsp < (uintptr_t)__stack_bottom + STACK_SLACK)
+		/* The #PF of a push below the stack could not be delivered. */
+		len = snprintf(msg, sizeof(msg), "%s (stack overflow)", name);
 	else
 		len = snprintf(msg, sizeof(msg), "%s", name);
 	if (len < 0 || (size_t)len >= sizeof(msg))

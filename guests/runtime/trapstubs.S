@@ -11,12 +11,17 @@
  *	rip cs rflags rsp ss				pushed by the CPU
  *
  * The rsp slot is a placeholder; rt_trap() takes rsp from the CPU frame.
+ *
+ * Stub v is at rt_trap_stubs + 16 * v, and the 512-byte block is aligned
+ * so that it never crosses a 64 KB boundary: hvt.lds builds the IDT from
+ * that rule at link time instead of the runtime building it at boot.
  */
 
 #define TF_RIP (16 * 8 + 2 * 8)	/* offset of rip in the frame */
 
 	.text
 
+/* Each stub is at most 9 bytes (two 2-byte pushes, a 5-byte jmp). */
 .macro TRAP_NOEC vec
 	.balign 16
 trap_\vec:
@@ -33,6 +38,9 @@ trap_\vec:
 .endm
 
 	/* the CPU pushes an error code for 8, 10-14, 17, 21, 29 and 30 */
+	.balign 512
+	.globl rt_trap_stubs
+rt_trap_stubs:
 	TRAP_NOEC 0
 	TRAP_NOEC 1
 	TRAP_NOEC 2
@@ -98,13 +106,5 @@ trap_common:
 	call rt_trap
 	ud2
 	.size trap_common, . - trap_common
-
-	.section .rodata, "a", @progbits
-	.balign 8
-	.globl rt_trap_stubs
-rt_trap_stubs:
-	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	.quad trap_\v
-	.endr
 
 	.section .note.GNU-stack, "", @progbits

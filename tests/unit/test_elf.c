@@ -1071,7 +1071,7 @@ elf_load__bss_only_segment__zeroed(void **state)
 {
 	Elf64_Phdr ph = {.p_type = PT_LOAD,
 	    .p_flags = PF_R | PF_W,
-	    .p_offset = 0xdeadbeef, /* irrelevant without file bytes */
+	    .p_offset = UINT64_MAX, /* irrelevant without file bytes */
 	    .p_vaddr = 0x110000,
 	    .p_filesz = 0,
 	    .p_memsz = 0x1000,
