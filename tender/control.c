@@ -24,8 +24,8 @@
 
 #include "tender.h"
 
-#define CMD_STOP 'S'
-#define CMD_PAUSE 'P'
+#define CMD_STOP   'S'
+#define CMD_PAUSE  'P'
 #define CMD_RESUME 'R'
 
 static volatile uint8_t *kick_flag;
@@ -97,7 +97,8 @@ control_thread(void *arg)
 	for (;;) {
 		size_t want = ctl_reader_space(r);
 
-		n = read(t->ctl_fd, buf, want < sizeof(buf) ? want : sizeof(buf));
+		n = read(
+		    t->ctl_fd, buf, want < sizeof(buf) ? want : sizeof(buf));
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)
@@ -184,8 +185,8 @@ control_apply(struct tender *t)
 		if (n == 1) {
 			switch (c) {
 			case CMD_STOP:
-				tender_exit(t, TENDER_EXIT_STOPPED,
-				    CTL_EXIT_STOPPED);
+				tender_exit(
+				    t, TENDER_EXIT_STOPPED, CTL_EXIT_STOPPED);
 			case CMD_PAUSE:
 				/* Every command is answered, so a parent can
 				 * wait for each; a repeated one changes

@@ -12,7 +12,7 @@
 
 /* The wire format is these exact layouts: no padding anywhere. */
 _Static_assert(sizeof(struct ctl_hdr) == CTL_HDR_SIZE, "ctl_hdr layout");
-_Static_assert(sizeof(struct ctl_booted) == 32, "ctl_booted layout");
+_Static_assert(sizeof(struct ctl_booted) == 40, "ctl_booted layout");
 _Static_assert(sizeof(struct ctl_ready) == 8, "ctl_ready layout");
 _Static_assert(sizeof(struct ctl_heartbeat) == 32, "ctl_heartbeat layout");
 _Static_assert(sizeof(struct ctl_text) == 8, "ctl_text layout");

@@ -22,7 +22,7 @@
 #include "tender.h"
 
 #define BLOCK_SIZE 512
-#define NET_MTU 1500
+#define NET_MTU    1500
 
 static int
 open_block(struct tender_dev *d, char *err, size_t errsz)
@@ -73,8 +73,9 @@ open_tap(struct tender_dev *d, char *err, size_t errsz)
 	int fd;
 
 	if (strlen(d->arg) >= IFNAMSIZ) {
-		snprintf(err, errsz, "net device %s: interface name %s too long",
-		    d->name, d->arg);
+		snprintf(err, errsz,
+		    "net device %s: interface name %s too long", d->name,
+		    d->arg);
 		return -1;
 	}
 	if ((fd = open("/dev/net/tun", O_RDWR | O_NONBLOCK | O_CLOEXEC)) < 0) {
@@ -107,8 +108,8 @@ open_inherited(struct tender_dev *d, char *err, size_t errsz)
 	fd = strtol(d->arg + 1, &end, 10);
 	if (errno != 0 || end == d->arg + 1 || *end != '\0' || fd < 0 ||
 	    fd > 65535) {
-		snprintf(err, errsz, "net device %s: bad descriptor %s", d->name,
-		    d->arg);
+		snprintf(err, errsz, "net device %s: bad descriptor %s",
+		    d->name, d->arg);
 		return -1;
 	}
 	if ((fl = fcntl((int)fd, F_GETFL)) < 0 ||
@@ -126,8 +127,8 @@ open_net(struct tender_dev *d, char *err, size_t errsz)
 {
 	int r;
 
-	r = d->arg[0] == '@' ? open_inherited(d, err, errsz) :
-			       open_tap(d, err, errsz);
+	r = d->arg[0] == '@' ? open_inherited(d, err, errsz)
+	                     : open_tap(d, err, errsz);
 	if (r < 0)
 		return -1;
 	/* A random, locally administered unicast MAC, as solo5-hvt does. */

@@ -22,8 +22,8 @@ ctl_send(struct tender *t, unsigned type, const void *fixed, size_t fixedlen,
 	ssize_t n;
 	int len;
 
-	len = ctl_encode(buf, sizeof(buf), type, fixed, fixedlen, text,
-	    textlen);
+	len =
+	    ctl_encode(buf, sizeof(buf), type, fixed, fixedlen, text, textlen);
 	if (len < 0) {
 		fprintf(stderr, "summoner-tender: cannot encode %s: %s\n",
 		    ctl_type_name(type), ctl_strerror(len));
@@ -52,10 +52,11 @@ void
 ev_booted(struct tender *t, uint64_t entry, uint64_t kernel_end)
 {
 	struct ctl_booted b = {
-		.t_ns = tender_now_ns(),
-		.mem_size = t->mem_size,
-		.entry = entry,
-		.kernel_end = kernel_end,
+	    .t_ns = tender_now_ns(),
+	    .mem_size = t->mem_size,
+	    .entry = entry,
+	    .kernel_end = kernel_end,
+	    .t_start_ns = t->t_start,
 	};
 
 	if (t->ctl_fd >= 0)
@@ -76,15 +77,15 @@ ev_ready(struct tender *t)
 }
 
 void
-ev_heartbeat(struct tender *t, uint64_t seq, uint64_t progress,
-    uint32_t flags, uint32_t conns, const char *status, size_t statuslen)
+ev_heartbeat(struct tender *t, uint64_t seq, uint64_t progress, uint32_t flags,
+    uint32_t conns, const char *status, size_t statuslen)
 {
 	struct ctl_heartbeat h = {
-		.t_ns = tender_now_ns(),
-		.seq = seq,
-		.progress = progress,
-		.flags = flags,
-		.conns = conns,
+	    .t_ns = tender_now_ns(),
+	    .seq = seq,
+	    .progress = progress,
+	    .flags = flags,
+	    .conns = conns,
 	};
 
 	if (t->ctl_fd >= 0) {
@@ -157,8 +158,22 @@ ev_console(struct tender *t, const char *data, size_t len)
 }
 
 static const char *const reg_names[CTL_NREGS] = {
-	"rax", "rbx", "rcx", "rdx", "rsi", "rdi", "rbp", "rsp",
-	"r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15",
+    "rax",
+    "rbx",
+    "rcx",
+    "rdx",
+    "rsi",
+    "rdi",
+    "rbp",
+    "rsp",
+    "r8",
+    "r9",
+    "r10",
+    "r11",
+    "r12",
+    "r13",
+    "r14",
+    "r15",
 };
 
 void
@@ -170,13 +185,13 @@ ev_fault(struct tender *t)
 	t->fault.t_ns = tender_now_ns();
 	if (t->ctl_fd >= 0) {
 		ev_console_flush(t);
-		ctl_send(t, CTL_FAULT, f, sizeof(*f), t->fault_msg,
-		    t->fault_msglen);
+		ctl_send(
+		    t, CTL_FAULT, f, sizeof(*f), t->fault_msg, t->fault_msglen);
 		return;
 	}
 	fflush(stdout);
-	fprintf(stderr, "summoner-tender: fault: %s",
-	    ctl_fault_kind_name(f->kind));
+	fprintf(
+	    stderr, "summoner-tender: fault: %s", ctl_fault_kind_name(f->kind));
 	if (f->vector != ~0ull)
 		fprintf(stderr, " vector=%llu", (unsigned long long)f->vector);
 	if (f->hcall != 0)
@@ -200,15 +215,15 @@ void
 ev_exited(struct tender *t, int status, unsigned reason)
 {
 	struct ctl_exited x = {
-		.t_ns = tender_now_ns(),
-		.status = status,
-		.reason = reason,
+	    .t_ns = tender_now_ns(),
+	    .status = status,
+	    .reason = reason,
 	};
 	static const char *const why[] = {
-		[CTL_EXIT_GUEST] = "guest exited",
-		[CTL_EXIT_STOPPED] = "stopped",
-		[CTL_EXIT_FAULT] = "guest faulted",
-		[CTL_EXIT_ERROR] = "host error",
+	    [CTL_EXIT_GUEST] = "guest exited",
+	    [CTL_EXIT_STOPPED] = "stopped",
+	    [CTL_EXIT_FAULT] = "guest faulted",
+	    [CTL_EXIT_ERROR] = "host error",
 	};
 
 	if (t->ctl_fd >= 0) {
@@ -218,9 +233,8 @@ ev_exited(struct tender *t, int status, unsigned reason)
 	}
 	fflush(stdout);
 	fprintf(stderr, "summoner-tender: %s, exit status %d after %.3f ms\n",
-	    reason < sizeof(why) / sizeof(why[0]) && why[reason] ?
-		why[reason] :
-		"exited",
+	    reason < sizeof(why) / sizeof(why[0]) && why[reason] ? why[reason]
+	                                                         : "exited",
 	    status, ms_since_start(t));
 }
 

@@ -20,8 +20,7 @@
 #include "tender.h"
 
 enum hc_result
-hc_fault(struct tender *t, unsigned kind, unsigned hcall, const char *fmt,
-    ...)
+hc_fault(struct tender *t, unsigned kind, unsigned hcall, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -36,9 +35,9 @@ hc_fault(struct tender *t, unsigned kind, unsigned hcall, const char *fmt,
 	va_end(ap);
 	if (n < 0)
 		n = 0;
-	t->fault_msglen = (size_t)n < sizeof(t->fault_msg) ?
-	    (size_t)n :
-	    sizeof(t->fault_msg) - 1;
+	t->fault_msglen = (size_t)n < sizeof(t->fault_msg)
+	                      ? (size_t)n
+	                      : sizeof(t->fault_msg) - 1;
 	return HC_FAULT;
 }
 
@@ -331,7 +330,8 @@ hc_notify(struct tender *t, uint32_t gpa)
 			fl |= CTL_HB_HAS_CONNS;
 		if (m.flags & HEALTH_MSG_HAS_SEQ)
 			fl |= CTL_HB_HAS_SEQ;
-		ev_heartbeat(t, (m.flags & HEALTH_MSG_HAS_SEQ) ? m.seq : t->beats,
+		ev_heartbeat(t,
+		    (m.flags & HEALTH_MSG_HAS_SEQ) ? m.seq : t->beats,
 		    m.progress, fl, m.conns, m.status, m.status_len);
 	}
 	if (m.flags & HEALTH_MSG_HAS_LOG)
@@ -391,8 +391,7 @@ hc_frame(struct tender *t, unsigned nr, uint32_t gpa)
 		return hc_fault(t, CTL_FAULT_BAD_HCALL, nr,
 		    "hypercall %u: message of %llu bytes (at most %u)", nr,
 		    (unsigned long long)f->msglen, HVT_X_TEXT_MAX);
-	if (f->msglen > 0 &&
-	    (msg = hc_buf(t, nr, f->msg, f->msglen)) == NULL)
+	if (f->msglen > 0 && (msg = hc_buf(t, nr, f->msg, f->msglen)) == NULL)
 		return HC_FAULT;
 
 	if (nr == HVT_HC_X_DUMP)
@@ -420,8 +419,8 @@ hc_frame(struct tender *t, unsigned nr, uint32_t gpa)
 }
 
 enum hc_result
-hc_dispatch(struct tender *t, unsigned port, unsigned size, bool out,
-    uint32_t value)
+hc_dispatch(
+    struct tender *t, unsigned port, unsigned size, bool out, uint32_t value)
 {
 	unsigned nr;
 

@@ -43,8 +43,10 @@ static const char help_text[] =
     "  --block:NAME=PATH    attach manifest block device NAME to the file\n"
     "                       PATH (512-byte blocks; size rounded down)\n"
     "  --control-fd=FD      talk to the parent over the inherited socket FD\n"
-    "                       with the framed protocol of docs/control-protocol.md\n"
-    "                       (events up; stop, pause and resume down).  Without\n"
+    "                       with the framed protocol of "
+    "docs/control-protocol.md\n"
+    "                       (events up; stop, pause and resume down).  "
+    "Without\n"
     "                       it, guest console output goes to stdout untouched\n"
     "                       and events are printed on stderr.\n"
     "  -h, --help           print this help and exit\n"
@@ -78,8 +80,7 @@ die(int status, const char *fmt, ...)
 	exit(status);
 }
 
-static void __attribute__((noreturn))
-usage(const char *why)
+static void __attribute__((noreturn)) usage(const char *why)
 {
 	if (why != NULL)
 		fprintf(stderr, "summoner-tender: %s\n", why);
@@ -99,8 +100,8 @@ parse_num(const char *s, const char *what, unsigned long max)
 		die(TENDER_EXIT_USAGE, "%s: not a number: '%s'", what, s);
 	v = strtoul(s, &end, 10);
 	if (errno != 0 || *end != '\0' || v > max)
-		die(TENDER_EXIT_USAGE, "%s: '%s' is not a number up to %lu", what,
-		    s, max);
+		die(TENDER_EXIT_USAGE, "%s: '%s' is not a number up to %lu",
+		    what, s, max);
 	return v;
 }
 
@@ -163,18 +164,19 @@ parse_args(struct options *o, int argc, char **argv)
 		} else if (strncmp(a, "--mem=", 6) == 0)
 			o->mem_mb = parse_num(a + 6, "--mem", 4096);
 		else if (strncmp(a, "--control-fd=", 13) == 0)
-			o->ctl_fd = (int)parse_num(a + 13, "--control-fd",
-			    INT_MAX);
+			o->ctl_fd =
+			    (int)parse_num(a + 13, "--control-fd", INT_MAX);
 		else if (strncmp(a, "--net:", 6) == 0)
 			parse_dev(o, "--net:", HVT_MFT_DEV_NET_BASIC, a + 6);
 		else if (strncmp(a, "--block:", 8) == 0)
-			parse_dev(o, "--block:", HVT_MFT_DEV_BLOCK_BASIC, a + 8);
+			parse_dev(
+			    o, "--block:", HVT_MFT_DEV_BLOCK_BASIC, a + 8);
 		else if (strcmp(a, "--") == 0) {
 			i++;
 			break;
 		} else if (a[0] == '-' && a[1] != '\0') {
-			fprintf(stderr, "summoner-tender: unknown option '%s'\n",
-			    a);
+			fprintf(stderr,
+			    "summoner-tender: unknown option '%s'\n", a);
 			usage(NULL);
 		} else
 			break;
@@ -226,8 +228,8 @@ attach_devices(struct tender *t, struct options *o, struct hvt_mft *mft)
 			die(TENDER_EXIT_IMAGE,
 			    "device '%s' is a %s device in the manifest",
 			    o->devs[j].name,
-			    mft->e[i].type == HVT_MFT_DEV_NET_BASIC ? "net" :
-								      "block");
+			    mft->e[i].type == HVT_MFT_DEV_NET_BASIC ? "net"
+			                                            : "block");
 	}
 	for (i = 0; i < mft->entries; i++) {
 		struct hvt_mft_entry *e = &mft->e[i];
@@ -248,8 +250,8 @@ attach_devices(struct tender *t, struct options *o, struct hvt_mft *mft)
 			    "%s%s=...",
 			    e->type == HVT_MFT_DEV_NET_BASIC ? "net" : "block",
 			    e->name,
-			    e->type == HVT_MFT_DEV_NET_BASIC ? "--net:" :
-							       "--block:",
+			    e->type == HVT_MFT_DEV_NET_BASIC ? "--net:"
+			                                     : "--block:",
 			    e->name);
 		if (dev_open(d, err, sizeof(err)) < 0)
 			die(TENDER_EXIT_NOINPUT, "%s", err);
@@ -303,7 +305,7 @@ main(int argc, char **argv)
 	if (vm_create(&vm, &t, err, sizeof(err)) < 0)
 		die(TENDER_EXIT_KVM, "%s", err);
 	if (elf_load(img, (size_t)st.st_size, t.mem, t.mem_size, &ei, err,
-	    sizeof(err)) < 0)
+	        sizeof(err)) < 0)
 		die(TENDER_EXIT_IMAGE, "%s: %s", o.image, err);
 
 	/* Boot info, then the manifest copy, then the command line. */

@@ -26,23 +26,23 @@
  * failure, 255 abort) so that scripts written for solo5-hvt keep working;
  * the tender's own outcomes use these distinct codes (docs/tender.md).
  */
-#define TENDER_EXIT_USAGE 64    /* bad command line */
-#define TENDER_EXIT_IMAGE 65    /* image or manifest refused */
-#define TENDER_EXIT_NOINPUT 66  /* image, block file or tap not openable */
-#define TENDER_EXIT_KVM 69      /* /dev/kvm missing or unusable */
+#define TENDER_EXIT_USAGE    64 /* bad command line */
+#define TENDER_EXIT_IMAGE    65 /* image or manifest refused */
+#define TENDER_EXIT_NOINPUT  66 /* image, block file or tap not openable */
+#define TENDER_EXIT_KVM      69 /* /dev/kvm missing or unusable */
 #define TENDER_EXIT_INTERNAL 70 /* the tender failed (host error) */
-#define TENDER_EXIT_FAULT 80    /* guest fault: see the fault event */
-#define TENDER_EXIT_STOPPED 81  /* stopped by CTL_STOP or a signal */
+#define TENDER_EXIT_FAULT    80 /* guest fault: see the fault event */
+#define TENDER_EXIT_STOPPED  81 /* stopped by CTL_STOP or a signal */
 
 #define TENDER_MEM_DEFAULT_MB 512
-#define TENDER_MEM_MIN (2ull << 20)
-#define TENDER_MEM_MAX (4ull << 30)
-#define TENDER_MAX_DEVICES HVT_MFT_MAX_ENTRIES
+#define TENDER_MEM_MIN        (2ull << 20)
+#define TENDER_MEM_MAX        (4ull << 30)
+#define TENDER_MAX_DEVICES    HVT_MFT_MAX_ENTRIES
 
 /* A device named on the command line (--net:NAME=..., --block:NAME=...). */
 struct tender_dev {
 	char name[HVT_MFT_NAME_SIZE];
-	uint32_t type; /* enum hvt_mft_type */
+	uint32_t type;   /* enum hvt_mft_type */
 	const char *arg; /* IFACE, @FD or PATH */
 	int fd;
 	uint64_t capacity;   /* block: bytes */
@@ -77,7 +77,7 @@ struct tender {
 	char fault_msg[CTL_MAX_TEXT];
 	size_t fault_msglen;
 	bool frame_partial; /* the guest's frame lacks the general registers */
-	uint64_t t_start; /* CLOCK_MONOTONIC ns at tender start */
+	uint64_t t_start;   /* CLOCK_MONOTONIC ns at tender start */
 };
 
 /* --- clock.c --------------------------------------------------------- */
@@ -107,8 +107,8 @@ enum hc_result {
  * Anything malformed becomes HC_FAULT with kind CTL_FAULT_BAD_HCALL and a
  * message naming the problem; this never touches memory outside the guest.
  */
-enum hc_result hc_dispatch(struct tender *t, unsigned port, unsigned size,
-    bool out, uint32_t value);
+enum hc_result hc_dispatch(
+    struct tender *t, unsigned port, unsigned size, bool out, uint32_t value);
 
 /*
  * Record a fault of "kind" with a printf-style message in t->fault (which the
@@ -132,13 +132,15 @@ void ev_fault(struct tender *t);
 void ev_exited(struct tender *t, int status, unsigned reason);
 void ev_paused(struct tender *t, bool paused);
 
-/* --- devices.c: --net and --block ------------------------------------------ */
+/* --- devices.c: --net and --block ------------------------------------------
+ */
 
 /* Open a device given on the command line.  Returns 0, or -1 with a message
  * in err. */
 int dev_open(struct tender_dev *d, char *err, size_t errsz);
 
-/* --- control.c: commands from the parent ------------------------------------ */
+/* --- control.c: commands from the parent ------------------------------------
+ */
 
 /* Start the control thread (only with --control-fd).  0 or -1 (errno). */
 int control_start(struct tender *t);

@@ -22,23 +22,23 @@
 #include "tender.h"
 #include "vm.h"
 
-#define PTE_P 0x1ull
+#define PTE_P  0x1ull
 #define PTE_RW 0x2ull
 #define PTE_PS 0x80ull
 
-#define CR0_PE 0x1ull
-#define CR0_NE 0x20ull
-#define CR0_WP 0x10000ull
-#define CR0_PG 0x80000000ull
-#define CR4_PAE 0x20ull
-#define CR4_OSFXSR 0x200ull
+#define CR0_PE         0x1ull
+#define CR0_NE         0x20ull
+#define CR0_WP         0x10000ull
+#define CR0_PG         0x80000000ull
+#define CR4_PAE        0x20ull
+#define CR4_OSFXSR     0x200ull
 #define CR4_OSXMMEXCPT 0x400ull
-#define EFER_LME 0x100ull
-#define EFER_LMA 0x400ull
+#define EFER_LME       0x100ull
+#define EFER_LMA       0x400ull
 
 #define SEL_CODE 0x08
 #define SEL_DATA 0x10
-#define SEL_TSS 0x18
+#define SEL_TSS  0x18
 
 static void *fetch_cpuid(void *arg);
 
@@ -54,7 +54,8 @@ vm_create(struct vm *vm, struct tender *t, char *err, size_t errsz)
 		snprintf(err, errsz, "/dev/kvm: %s", strerror(errno));
 		return -1;
 	}
-	if ((api = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0)) != KVM_API_VERSION) {
+	if ((api = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0)) !=
+	    KVM_API_VERSION) {
 		snprintf(err, errsz, "KVM API version %d, expected %d", api,
 		    KVM_API_VERSION);
 		return -1;
@@ -95,8 +96,8 @@ vm_create(struct vm *vm, struct tender *t, char *err, size_t errsz)
 	}
 	mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
 	if (mmap_size < (int)sizeof(struct kvm_run)) {
-		snprintf(err, errsz, "KVM_GET_VCPU_MMAP_SIZE: %s",
-		    strerror(errno));
+		snprintf(
+		    err, errsz, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
 		return -1;
 	}
 	vm->run_size = (size_t)mmap_size;
@@ -139,7 +140,8 @@ setup_low_memory(struct tender *t)
 	 * pointer faults), read-only up to 1 MB, read-write above. */
 	for (i = HVT_BOOT_INFO_BASE >> 12; i < 512; i++) {
 		addr = (uint64_t)i << 12;
-		pt[i] = addr | PTE_P | (addr >= HVT_GUEST_MIN_BASE ? PTE_RW : 0);
+		pt[i] =
+		    addr | PTE_P | (addr >= HVT_GUEST_MIN_BASE ? PTE_RW : 0);
 	}
 }
 
@@ -215,8 +217,8 @@ setup_cpuid(struct vm *vm, char *err, size_t errsz)
 }
 
 int
-vm_setup_vcpu(struct vm *vm, struct tender *t, uint64_t entry, char *err,
-    size_t errsz)
+vm_setup_vcpu(
+    struct vm *vm, struct tender *t, uint64_t entry, char *err, size_t errsz)
 {
 	struct kvm_sregs sregs;
 	struct kvm_regs regs;
@@ -317,8 +319,7 @@ capture_regs(struct vm *vm, struct tender *t)
 	f->rflags = r.rflags;
 }
 
-static void __attribute__((noreturn))
-vm_fault(struct vm *vm, struct tender *t)
+static void __attribute__((noreturn)) vm_fault(struct vm *vm, struct tender *t)
 {
 	capture_regs(vm, t);
 	ev_fault(t);
@@ -337,11 +338,11 @@ vm_io(struct vm *vm, struct tender *t)
 		    "string I/O on port 0x%x", run->io.port);
 	if (size > sizeof(value) || run->io.data_offset > vm->run_size ||
 	    size > vm->run_size - run->io.data_offset)
-		return hc_fault(t, CTL_FAULT_KVM_ERROR, 0,
-		    "bad I/O exit from KVM");
+		return hc_fault(
+		    t, CTL_FAULT_KVM_ERROR, 0, "bad I/O exit from KVM");
 	memcpy(&value, (uint8_t *)run + run->io.data_offset, size);
-	return hc_dispatch(t, run->io.port, size,
-	    run->io.direction == KVM_EXIT_IO_OUT, value);
+	return hc_dispatch(
+	    t, run->io.port, size, run->io.direction == KVM_EXIT_IO_OUT, value);
 }
 
 void
@@ -371,8 +372,7 @@ vm_run(struct vm *vm, struct tender *t)
 					capture_regs(vm, t);
 					ev_fault(t);
 				}
-				tender_exit(t, t->exit_status,
-				    CTL_EXIT_GUEST);
+				tender_exit(t, t->exit_status, CTL_EXIT_GUEST);
 			case HC_FAULT:
 				vm_fault(vm, t);
 			}
@@ -395,8 +395,8 @@ vm_run(struct vm *vm, struct tender *t)
 		case KVM_EXIT_FAIL_ENTRY:
 			hc_fault(t, CTL_FAULT_KVM_ERROR, 0,
 			    "KVM entry failed (reason 0x%llx)",
-			    (unsigned long long)run->fail_entry
-				.hardware_entry_failure_reason);
+			    (unsigned long long)
+			        run->fail_entry.hardware_entry_failure_reason);
 			vm_fault(vm, t);
 		case KVM_EXIT_INTERNAL_ERROR:
 			hc_fault(t, CTL_FAULT_KVM_ERROR, 0,

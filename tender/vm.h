@@ -31,8 +31,8 @@ int vm_create(struct vm *vm, struct tender *t, char *err, size_t errsz);
 
 /* Write the GDT and page tables and put the vCPU in long mode at "entry"
  * with rdi = boot info, as the hvt ABI says.  0 or -1 with err. */
-int vm_setup_vcpu(struct vm *vm, struct tender *t, uint64_t entry, char *err,
-    size_t errsz);
+int vm_setup_vcpu(
+    struct vm *vm, struct tender *t, uint64_t entry, char *err, size_t errsz);
 
 /* The guest's TSC frequency in Hz (0 if KVM cannot tell). */
 uint64_t vm_tsc_hz(struct vm *vm);

@@ -37,11 +37,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CTL_VERSION 1
-#define CTL_HDR_SIZE 8
+#define CTL_VERSION     1
+#define CTL_HDR_SIZE    8
 #define CTL_MAX_PAYLOAD 65536
-#define CTL_MAX_FRAME (CTL_HDR_SIZE + CTL_MAX_PAYLOAD)
-#define CTL_MAX_TEXT 4096 /* longest text any event carries */
+#define CTL_MAX_FRAME   (CTL_HDR_SIZE + CTL_MAX_PAYLOAD)
+#define CTL_MAX_TEXT    4096 /* longest text any event carries */
 
 enum ctl_type {
 	/* up: tender -> parent */
@@ -73,6 +73,7 @@ struct ctl_booted {
 	uint64_t mem_size;   /* bytes of guest memory */
 	uint64_t entry;      /* guest entry point */
 	uint64_t kernel_end; /* end of the loaded image */
+	uint64_t t_start_ns; /* when the tender's main() began */
 };
 
 struct ctl_ready {
@@ -85,13 +86,13 @@ struct ctl_heartbeat {
 	uint64_t progress; /* X_PROGRESS (0 when absent) */
 	uint32_t flags;    /* CTL_HB_* */
 	uint32_t conns;    /* X_CONNS (0 when absent) */
-	/* followed by STATUS= text, if any */
+	                   /* followed by STATUS= text, if any */
 };
 
 #define CTL_HB_HAS_PROGRESS 0x1
-#define CTL_HB_HAS_STATUS 0x2
-#define CTL_HB_HAS_CONNS 0x4
-#define CTL_HB_HAS_SEQ 0x8
+#define CTL_HB_HAS_STATUS   0x2
+#define CTL_HB_HAS_CONNS    0x4
+#define CTL_HB_HAS_SEQ      0x8
 
 struct ctl_text {
 	uint64_t t_ns;
@@ -99,8 +100,9 @@ struct ctl_text {
 };
 
 enum ctl_fault_kind {
-	CTL_FAULT_EXCEPTION = 1,  /* guest CPU exception (reported by its runtime) */
-	CTL_FAULT_ABORT = 2,      /* HALT with status 255, or hb_fault() */
+	CTL_FAULT_EXCEPTION =
+	    1,               /* guest CPU exception (reported by its runtime) */
+	CTL_FAULT_ABORT = 2, /* HALT with status 255, or hb_fault() */
 	CTL_FAULT_TRIPLE = 3,     /* triple fault / shutdown */
 	CTL_FAULT_BAD_HCALL = 4,  /* bad port, size, address or length */
 	CTL_FAULT_KVM_ERROR = 5,  /* KVM internal error, failed entry, ... */
@@ -109,7 +111,7 @@ enum ctl_fault_kind {
 };
 
 /* Where the register values in a ctl_fault come from. */
-#define CTL_REGS_VCPU 0x1  /* read from the frozen vCPU (KVM_GET_REGS) */
+#define CTL_REGS_VCPU  0x1 /* read from the frozen vCPU (KVM_GET_REGS) */
 #define CTL_REGS_GUEST 0x2 /* reported by the guest's trap frame */
 
 /* Register order: enum hvt_x_reg in hvt_abi.h (rax rbx rcx rdx rsi rdi
@@ -128,7 +130,7 @@ struct ctl_fault {
 	uint64_t rflags;
 	uint16_t cs, ss, ds, es, fs, gs;
 	uint32_t hcall; /* hypercall number for BAD_HCALL, else 0 */
-	/* followed by a message */
+	                /* followed by a message */
 };
 
 enum ctl_exit_reason {
@@ -140,7 +142,7 @@ enum ctl_exit_reason {
 
 struct ctl_exited {
 	uint64_t t_ns;
-	int32_t status; /* the tender's exit status */
+	int32_t status;  /* the tender's exit status */
 	uint32_t reason; /* enum ctl_exit_reason */
 };
 
@@ -182,8 +184,8 @@ int ctl_encode(void *buf, size_t bufsz, unsigned type, const void *fixed,
  * Only the framing is checked (version, length), not the type; a wrong
  * version is reported as soon as its 2 bytes are there.
  */
-int ctl_parse(const void *buf, size_t len, struct ctl_hdr *hdr,
-    size_t *framelen);
+int ctl_parse(
+    const void *buf, size_t len, struct ctl_hdr *hdr, size_t *framelen);
 
 /*
  * Given a complete frame's payload (hdr->len bytes, as checked by
@@ -230,7 +232,7 @@ int ctl_reader_feed(struct ctl_reader *r, const void *data, size_t n);
  * CTL_EMORE: nothing complete yet.  Negative: corrupt stream; the reader
  * keeps returning the same status, close the stream.
  */
-int ctl_reader_next(struct ctl_reader *r, struct ctl_hdr *hdr,
-    const uint8_t **payload);
+int ctl_reader_next(
+    struct ctl_reader *r, struct ctl_hdr *hdr, const uint8_t **payload);
 
 #endif /* SUMMONER_CTLPROTO_H */

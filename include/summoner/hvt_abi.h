@@ -20,12 +20,12 @@
 #include <stdint.h>
 
 #define HVT_ABI_VERSION 2
-#define HVT_ABI_TARGET 1 /* Solo5 "hvt" */
+#define HVT_ABI_TARGET  1 /* Solo5 "hvt" */
 
 /* ELF notes (owner "Solo5"). */
 #define HVT_NOTE_NAME "Solo5"
-#define HVT_NOTE_ABI 0x31494241u /* "ABI1" */
-#define HVT_NOTE_MFT 0x3154464du /* "MFT1" */
+#define HVT_NOTE_ABI  0x31494241u /* "ABI1" */
+#define HVT_NOTE_MFT  0x3154464du /* "MFT1" */
 
 struct hvt_abi1_note {
 	uint32_t abi_target;
@@ -35,9 +35,9 @@ struct hvt_abi1_note {
 };
 
 /* Application manifest (MFT1). */
-#define HVT_MFT_VERSION 1
+#define HVT_MFT_VERSION     1
 #define HVT_MFT_MAX_ENTRIES 64
-#define HVT_MFT_NAME_SIZE 68 /* 1..67 characters + NUL */
+#define HVT_MFT_NAME_SIZE   68 /* 1..67 characters + NUL */
 
 enum hvt_mft_type {
 	HVT_MFT_DEV_BLOCK_BASIC = 1,
@@ -79,14 +79,14 @@ _Static_assert(sizeof(struct hvt_mft_entry) == 104, "mft_entry layout");
 _Static_assert(sizeof(struct hvt_mft) == 8, "mft header layout");
 
 /* Guest-physical memory layout owned by the tender. */
-#define HVT_GDT_BASE 0x1000ull
-#define HVT_PML4_BASE 0x2000ull
-#define HVT_PDPT_BASE 0x3000ull
-#define HVT_PD_BASE 0x4000ull /* four PDs: 0x4000..0x7fff */
-#define HVT_PT_BASE 0x8000ull /* 4 KB pages for the first 2 MB */
+#define HVT_GDT_BASE       0x1000ull
+#define HVT_PML4_BASE      0x2000ull
+#define HVT_PDPT_BASE      0x3000ull
+#define HVT_PD_BASE        0x4000ull /* four PDs: 0x4000..0x7fff */
+#define HVT_PT_BASE        0x8000ull /* 4 KB pages for the first 2 MB */
 #define HVT_BOOT_INFO_BASE 0x10000ull
 #define HVT_GUEST_MIN_BASE 0x100000ull /* lowest PT_LOAD address */
-#define HVT_CMDLINE_SIZE 8192
+#define HVT_CMDLINE_SIZE   8192
 
 /* Boot info at HVT_BOOT_INFO_BASE; rdi points here at entry. */
 struct hvt_boot_info {
@@ -101,7 +101,7 @@ struct hvt_boot_info {
 };
 
 /* Hypercalls. */
-#define HVT_HC_BASE 0x500
+#define HVT_HC_BASE     0x500
 #define HVT_HC_PORT(nr) (HVT_HC_BASE + (nr))
 
 enum hvt_hc {
@@ -132,9 +132,9 @@ enum hvt_result {
 };
 
 /* Exit status conventions (HALT). */
-#define HVT_EXIT_SUCCESS 0
-#define HVT_EXIT_FAILURE 1
-#define HVT_EXIT_ABORT 255
+#define HVT_EXIT_SUCCESS    0
+#define HVT_EXIT_FAILURE    1
+#define HVT_EXIT_ABORT      255
 #define HVT_HALT_COOKIE_MAX 512 /* bytes at "cookie" the tender may read */
 
 struct hvt_hc_walltime {
@@ -207,10 +207,22 @@ enum hvt_x_fault_kind {
 
 /* Order of regs[]: the order of gdb's amd64 "g" packet. */
 enum hvt_x_reg {
-	HVT_X_RAX, HVT_X_RBX, HVT_X_RCX, HVT_X_RDX,
-	HVT_X_RSI, HVT_X_RDI, HVT_X_RBP, HVT_X_RSP,
-	HVT_X_R8, HVT_X_R9, HVT_X_R10, HVT_X_R11,
-	HVT_X_R12, HVT_X_R13, HVT_X_R14, HVT_X_R15,
+	HVT_X_RAX,
+	HVT_X_RBX,
+	HVT_X_RCX,
+	HVT_X_RDX,
+	HVT_X_RSI,
+	HVT_X_RDI,
+	HVT_X_RBP,
+	HVT_X_RSP,
+	HVT_X_R8,
+	HVT_X_R9,
+	HVT_X_R10,
+	HVT_X_R11,
+	HVT_X_R12,
+	HVT_X_R13,
+	HVT_X_R14,
+	HVT_X_R15,
 	HVT_X_NREGS
 };
 

@@ -47,8 +47,8 @@ child(void)
 	    (cpu = ioctl(vm, KVM_CREATE_VCPU, 0)) < 0 ||
 	    (sz = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0)) <= 0)
 		return 1;
-	run = mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, cpu,
-	    0);
+	run =
+	    mmap(NULL, (size_t)sz, PROT_READ | PROT_WRITE, MAP_SHARED, cpu, 0);
 	if (run == MAP_FAILED || ioctl(cpu, KVM_GET_SREGS, &s) < 0)
 		return 1;
 	s.cs.base = 0;
@@ -106,7 +106,8 @@ main(int argc, char **argv)
 		t0 = now_ns();
 		if ((pid = fork()) == 0) {
 			dup2(p[1], 3);
-			execl("/proc/self/exe", argv[0], "--child", (char *)NULL);
+			execl(
+			    "/proc/self/exe", argv[0], "--child", (char *)NULL);
 			_exit(127);
 		}
 		close(p[1]);

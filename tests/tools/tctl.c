@@ -23,6 +23,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,8 @@
 #include <unistd.h>
 
 #include "summoner/ctlproto.h"
+
+extern char **environ;
 
 static int opt_timeout = 10000, opt_stop_ready, opt_beats = -1;
 static int opt_stop_after = -1, opt_pause, opt_boots, opt_quiet;
@@ -76,9 +79,8 @@ print_text(const char *what, const char *s, size_t n)
 	printf("\"\n");
 }
 
-static const char *const regn[CTL_NREGS] = {"rax", "rbx", "rcx", "rdx",
-    "rsi", "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13",
-    "r14", "r15"};
+static const char *const regn[CTL_NREGS] = {"rax", "rbx", "rcx", "rdx", "rsi",
+    "rdi", "rbp", "rsp", "r8", "r9", "r10", "r11", "r12", "r13", "r14", "r15"};
 
 static void
 print_fault(const struct ctl_fault *f, const char *msg, size_t msglen)
@@ -93,29 +95,52 @@ print_fault(const struct ctl_fault *f, const char *msg, size_t msglen)
 	    (unsigned long long)f->rip, (unsigned long long)f->rflags);
 	for (i = 0; i < CTL_NREGS; i++)
 		printf(" %s=0x%llx", regn[i], (unsigned long long)f->regs[i]);
-	printf(" cs=0x%x ss=0x%x ds=0x%x es=0x%x fs=0x%x gs=0x%x", f->cs,
-	    f->ss, f->ds, f->es, f->fs, f->gs);
+	printf(" cs=0x%x ss=0x%x ds=0x%x es=0x%x fs=0x%x gs=0x%x", f->cs, f->ss,
+	    f->ds, f->es, f->fs, f->gs);
 	printf(" source=%s%s%s hcall=%u ",
 	    (f->source & CTL_REGS_GUEST) ? "guest" : "",
-	    (f->source & CTL_REGS_GUEST) && (f->source & CTL_REGS_VCPU) ? "+" :
-									  "",
+	    (f->source & CTL_REGS_GUEST) && (f->source & CTL_REGS_VCPU) ? "+"
+	                                                                : "",
 	    (f->source & CTL_REGS_VCPU) ? "vcpu" : "", f->hcall);
 	print_text("msg=", msg, msglen);
 }
 
 struct run {
-	uint64_t t0, t_ready, t_cmd;
+	pid_t pid;
+	long hwm_kb; /* the tender's peak RSS (VmHWM), sampled at events */
+	uint64_t t0, t_main, t_booted, t_ready, t_ready_rx, t_cmd;
 	int beats, events_while_paused, paused, stopped, closed;
 	uint64_t pause_lat, resume_lat, stop_lat;
 };
 
-static const char *const exit_reasons[] = {"?", "guest", "stopped", "fault",
-    "error"};
+/*
+ * The tender's own peak RSS.  Read from /proc while it lives: wait4's
+ * ru_maxrss would also count our pages, which a vfork()ed child shares
+ * until it execs.
+ */
+static void
+sample_hwm(struct run *r)
+{
+	char path[64], line[128];
+	FILE *f;
+	long kb;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)r->pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &kb) == 1 && kb > r->hwm_kb)
+			r->hwm_kb = kb;
+	fclose(f);
+}
+
+static const char *const exit_reasons[] = {
+    "?", "guest", "stopped", "fault", "error"};
 
 /* Handle one frame; returns 1 when EXITED arrived. */
 static int
-on_frame(struct run *r, int fd, const struct ctl_hdr *h, const uint8_t *p,
-    int print)
+on_frame(
+    struct run *r, int fd, const struct ctl_hdr *h, const uint8_t *p, int print)
 {
 	const char *text = NULL;
 	size_t textlen = 0;
@@ -127,11 +152,15 @@ on_frame(struct run *r, int fd, const struct ctl_hdr *h, const uint8_t *p,
 	}
 	if (r->paused == 1 && h->type != CTL_PAUSED)
 		r->events_while_paused++;
+	if (h->type != CTL_EXITED && (print || h->type == CTL_READY))
+		sample_hwm(r);
 	switch (h->type) {
 	case CTL_BOOTED: {
 		struct ctl_booted b;
 
 		memcpy(&b, p, sizeof(b));
+		r->t_main = b.t_start_ns;
+		r->t_booted = b.t_ns;
 		if (print)
 			printf("booted t=%llu entry=0x%llx mem=%llu "
 			       "kernel_end=0x%llx\n",
@@ -141,7 +170,10 @@ on_frame(struct run *r, int fd, const struct ctl_hdr *h, const uint8_t *p,
 		break;
 	}
 	case CTL_READY:
-		r->t_ready = now_ns();
+		/* READY as the tender stamped it, and when we learned it: the
+		 * difference is our own wake-up, not the boot. */
+		memcpy(&r->t_ready, p, sizeof(r->t_ready));
+		r->t_ready_rx = now_ns();
 		if (print)
 			printf("ready t=%llu\n", (unsigned long long)t);
 		if (opt_close_after_ready) {
@@ -209,7 +241,8 @@ on_frame(struct run *r, int fd, const struct ctl_hdr *h, const uint8_t *p,
 		r->resume_lat = now_ns() - r->t_cmd;
 		r->paused = 2;
 		if (print)
-			printf("resumed latency_us=%.1f events_while_paused=%d\n",
+			printf(
+			    "resumed latency_us=%.1f events_while_paused=%d\n",
 			    (double)r->resume_lat / 1e3,
 			    r->events_while_paused);
 		break;
@@ -248,28 +281,32 @@ run_once(char **argv, int print, struct run *r, long *rss)
 		perror("tctl: socketpair");
 		exit(2);
 	}
-	r->t0 = now_ns();
-	pid = fork();
-	if (pid < 0) {
-		perror("tctl: fork");
-		exit(2);
-	}
-	if (pid == 0) {
+	/* posix_spawn (vfork underneath), as the summoner starts tenders:
+	 * no copy of our page tables on the boot path. */
+	{
+		posix_spawn_file_actions_t fa;
 		char **args;
 		int n = 0, i;
 
 		while (argv[n])
 			n++;
 		args = calloc((size_t)n + 2, sizeof(*args));
-		dup2(sv[1], 3);
 		snprintf(fdarg, sizeof(fdarg), "--control-fd=3");
 		args[0] = argv[0];
 		args[1] = fdarg;
 		for (i = 1; i < n; i++)
 			args[i + 1] = argv[i];
-		execv(argv[0], args);
-		perror("tctl: exec");
-		_exit(127);
+		posix_spawn_file_actions_init(&fa);
+		posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+		r->t0 = now_ns();
+		errno = posix_spawn(&pid, argv[0], &fa, NULL, args, environ);
+		r->pid = pid;
+		posix_spawn_file_actions_destroy(&fa);
+		free(args);
+		if (errno != 0) {
+			perror("tctl: spawn");
+			exit(2);
+		}
 	}
 	close(sv[1]);
 	ctl_reader_init(&rd);
@@ -284,7 +321,8 @@ run_once(char **argv, int print, struct run *r, long *rss)
 
 		if (opt_pause && r->paused == 1) {
 			/* Stay paused for 200 ms, counting any event. */
-			if (now_ns() - r->t_cmd - r->pause_lat >= 200000000ull) {
+			if (now_ns() - r->t_cmd - r->pause_lat >=
+			    200000000ull) {
 				r->t_cmd = now_ns();
 				send_cmd(sv[0], CTL_RESUME);
 				r->paused = 3;
@@ -292,7 +330,8 @@ run_once(char **argv, int print, struct run *r, long *rss)
 				to = 10;
 		}
 		if (opt_stop_after >= 0 && r->t_ready && !r->stopped &&
-		    now_ns() - r->t_ready >= (uint64_t)opt_stop_after * 1000000) {
+		    now_ns() - r->t_ready >=
+		        (uint64_t)opt_stop_after * 1000000) {
 			r->stopped = 1;
 			r->t_cmd = now_ns();
 			send_cmd(sv[0], CTL_STOP);
@@ -313,8 +352,8 @@ run_once(char **argv, int print, struct run *r, long *rss)
 			printf("protocol-error overflow\n");
 			exit(4);
 		}
-		while (!done &&
-		    (s = ctl_reader_next(&rd, &h, &payload)) == CTL_OK)
+		while (
+		    !done && (s = ctl_reader_next(&rd, &h, &payload)) == CTL_OK)
 			done = on_frame(r, sv[0], &h, payload, print);
 		if (!done && s != CTL_EMORE) {
 			printf("protocol-error %s\n", ctl_strerror(s));
@@ -327,7 +366,7 @@ run_once(char **argv, int print, struct run *r, long *rss)
 		perror("tctl: wait4");
 		exit(2);
 	}
-	*rss = ru.ru_maxrss;
+	*rss = r->hwm_kb > 0 ? r->hwm_kb : ru.ru_maxrss;
 	return status;
 }
 
@@ -340,9 +379,25 @@ cmp_u64(const void *a, const void *b)
 }
 
 static void
+print_stats(const char *name, uint64_t *v, int n)
+{
+	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
+	printf("%s: median_us=%.1f p99_us=%.1f max_us=%.1f min_us=%.1f\n", name,
+	    (double)v[n / 2] / 1e3, (double)v[(size_t)((n - 1) * 0.99)] / 1e3,
+	    (double)v[n - 1] / 1e3, (double)v[0] / 1e3);
+}
+
+/*
+ * Boot N times; print boot-to-READY (spawn to the tender's READY timestamp)
+ * and its parts: spawn -> tender main(), main() -> first KVM_RUN, KVM_RUN ->
+ * READY; and separately how long READY took to reach us (our wake-up).
+ */
+static void
 boots(char **argv)
 {
-	uint64_t *lat = calloc((size_t)opt_boots, sizeof(*lat));
+	uint64_t *lat = calloc((size_t)opt_boots * 5, sizeof(*lat));
+	uint64_t *exec = lat + opt_boots, *setup = exec + opt_boots,
+	         *guest = setup + opt_boots, *rx = guest + opt_boots;
 	long rss, max_rss = 0;
 	struct run r;
 	int i, n = 0;
@@ -350,22 +405,28 @@ boots(char **argv)
 	opt_stop_ready = 1;
 	for (i = 0; i < opt_boots; i++) {
 		run_once(argv, 0, &r, &rss);
-		if (r.t_ready == 0) {
-			fprintf(stderr, "tctl: boot %d never became ready\n", i);
+		if (r.t_ready == 0 || r.t_booted == 0) {
+			fprintf(
+			    stderr, "tctl: boot %d never became ready\n", i);
 			continue;
 		}
-		lat[n++] = r.t_ready - r.t0;
+		lat[n] = r.t_ready - r.t0;
+		exec[n] = r.t_main - r.t0;
+		setup[n] = r.t_booted - r.t_main;
+		guest[n] = r.t_ready - r.t_booted;
+		rx[n] = r.t_ready_rx - r.t_ready;
+		n++;
 		if (rss > max_rss)
 			max_rss = rss;
 	}
 	if (n == 0)
 		exit(4);
-	qsort(lat, (size_t)n, sizeof(*lat), cmp_u64);
-	printf("boots=%d median_us=%.1f p99_us=%.1f max_us=%.1f "
-	       "min_us=%.1f peak_rss_kb=%ld\n",
-	    n, (double)lat[n / 2] / 1e3,
-	    (double)lat[(size_t)((n - 1) * 0.99)] / 1e3,
-	    (double)lat[n - 1] / 1e3, (double)lat[0] / 1e3, max_rss);
+	printf("boots=%d peak_rss_kb=%ld\n", n, max_rss);
+	print_stats("spawn-to-ready", lat, n);
+	print_stats("  spawn-to-main", exec, n);
+	print_stats("  main-to-kvm-run", setup, n);
+	print_stats("  kvm-run-to-ready", guest, n);
+	print_stats("ready-delivery (tender write -> parent read)", rx, n);
 	free(lat);
 }
 
@@ -403,9 +464,10 @@ main(int argc, char **argv)
 			opt_close_after_ready = 1;
 			break;
 		default:
-			fprintf(stderr, "usage: tctl [-T ms] [-r] [-b n] [-S ms] "
-					"[-P] [-n boots] [-q] [-x] -- TENDER "
-					"ARGS...\n");
+			fprintf(stderr,
+			    "usage: tctl [-T ms] [-r] [-b n] [-S ms] "
+			    "[-P] [-n boots] [-q] [-x] -- TENDER "
+			    "ARGS...\n");
 			return 2;
 		}
 	}

@@ -20,8 +20,8 @@
 #include "tender/tender.h"
 
 #define MEM_SIZE (4u << 20)
-#define ARG 0x200000u  /* where tests put argument structs */
-#define DATA 0x300000u /* and buffers */
+#define ARG      0x200000u /* where tests put argument structs */
+#define DATA     0x300000u /* and buffers */
 
 struct fixture {
 	struct tender t;
@@ -98,8 +98,8 @@ call(struct fixture *f, unsigned nr, uint32_t gpa)
 
 /* Next event on the control channel: its type, text copied out. */
 static int
-next_event(struct fixture *f, void *fixed, size_t fixedsz, char *text,
-    size_t textsz)
+next_event(
+    struct fixture *f, void *fixed, size_t fixedsz, char *text, size_t textsz)
 {
 	static struct ctl_reader r;
 	static int init;
@@ -167,15 +167,15 @@ dispatch__wrong_size_or_direction__bad_hcall(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(hc_dispatch(&f->t, HVT_HC_PORT(HVT_HC_PUTS), 1, true,
-			     ARG),
+	assert_int_equal(
+	    hc_dispatch(&f->t, HVT_HC_PORT(HVT_HC_PUTS), 1, true, ARG),
 	    HC_FAULT);
 	assert_non_null(strstr(f->t.fault_msg, "1-byte out"));
-	assert_int_equal(hc_dispatch(&f->t, HVT_HC_PORT(HVT_HC_PUTS), 2, true,
-			     ARG),
+	assert_int_equal(
+	    hc_dispatch(&f->t, HVT_HC_PORT(HVT_HC_PUTS), 2, true, ARG),
 	    HC_FAULT);
-	assert_int_equal(hc_dispatch(&f->t, HVT_HC_PORT(HVT_HC_PUTS), 4, false,
-			     ARG),
+	assert_int_equal(
+	    hc_dispatch(&f->t, HVT_HC_PORT(HVT_HC_PUTS), 4, false, ARG),
 	    HC_FAULT);
 	assert_int_equal(f->t.fault.kind, CTL_FAULT_BAD_HCALL);
 	assert_int_equal(f->t.fault.hcall, HVT_HC_PUTS);
@@ -250,11 +250,11 @@ puts__lines__console_events(void **state)
 	memcpy(at(f, DATA), "o\n", 2);
 	a->len = 2;
 	assert_int_equal(call(f, HVT_HC_PUTS, ARG), HC_CONTINUE);
-	assert_int_equal(next_event(f, NULL, 0, text, sizeof(text)),
-	    CTL_CONSOLE);
+	assert_int_equal(
+	    next_event(f, NULL, 0, text, sizeof(text)), CTL_CONSOLE);
 	assert_string_equal(text, "one");
-	assert_int_equal(next_event(f, NULL, 0, text, sizeof(text)),
-	    CTL_CONSOLE);
+	assert_int_equal(
+	    next_event(f, NULL, 0, text, sizeof(text)), CTL_CONSOLE);
 	assert_string_equal(text, "two");
 	assert_int_equal(next_event(f, NULL, 0, NULL, 0), -1);
 }
@@ -451,8 +451,8 @@ notify__ready_and_beats__events(void **state)
 	notify(f, "READY=1\n"); /* only the first counts */
 	notify(f, "WATCHDOG=1\nX_SEQ=42\nX_PROGRESS=7\nSTATUS=warm\n");
 	assert_int_equal(next_event(f, NULL, 0, NULL, 0), CTL_READY);
-	assert_int_equal(next_event(f, &hb, sizeof(hb), text, sizeof(text)),
-	    CTL_HEARTBEAT);
+	assert_int_equal(
+	    next_event(f, &hb, sizeof(hb), text, sizeof(text)), CTL_HEARTBEAT);
 	assert_int_equal(hb.seq, 42);
 	assert_int_equal(hb.progress, 7);
 	assert_true(hb.flags & CTL_HB_HAS_PROGRESS);
