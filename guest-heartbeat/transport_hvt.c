@@ -9,16 +9,6 @@
 
 #include "hb_int.h"
 
-static inline void
-hvt_call(int nr, void *arg)
-{
-	__asm__ __volatile__(
-	    "outl %0, %1"
-	    :
-	    : "a"((uint32_t)(uintptr_t)arg), "d"((uint16_t)HVT_HC_PORT(nr))
-	    : "memory");
-}
-
 static int
 hvt_text(int nr, const char *s, size_t len)
 {
@@ -27,7 +17,7 @@ hvt_text(int nr, const char *s, size_t len)
 	    .len = len,
 	};
 
-	hvt_call(nr, &t);
+	hvt_hypercall(nr, &t);
 	return t.ret == HVT_OK ? 0 : -1;
 }
 
@@ -48,7 +38,7 @@ hvt_frame(const struct hvt_x_frame *f)
 {
 	struct hvt_hc_x_fault x = {.frame = (uint64_t)(uintptr_t)f};
 
-	hvt_call(
+	hvt_hypercall(
 	    f->kind == HVT_X_FAULT_DUMP ? HVT_HC_X_DUMP : HVT_HC_X_FAULT, &x);
 	return x.ret == HVT_OK ? 0 : -1;
 }
@@ -58,7 +48,7 @@ hvt_halt(int status)
 {
 	struct hvt_hc_halt h = {.exit_status = status};
 
-	hvt_call(HVT_HC_HALT, &h);
+	hvt_hypercall(HVT_HC_HALT, &h);
 }
 
 const struct hb_transport hb_transport_hvt = {

@@ -31,7 +31,7 @@ block_io(
 	    .len = len,
 	};
 
-	rt_hypercall(nr, &io);
+	hvt_hypercall(nr, &io);
 	return io.ret;
 }
 

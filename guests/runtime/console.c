@@ -28,7 +28,7 @@ rt_console_flush(void)
 		return;
 	p.data = (uint64_t)(uintptr_t)cbuf;
 	p.len = clen;
-	rt_hypercall(HVT_HC_PUTS, &p);
+	hvt_hypercall(HVT_HC_PUTS, &p);
 	clen = 0;
 }
 

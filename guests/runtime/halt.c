@@ -13,7 +13,7 @@ rt_halt(int status, const void *cookie)
 	    .exit_status = status,
 	};
 
-	rt_hypercall(HVT_HC_HALT, &h);
+	hvt_hypercall(HVT_HC_HALT, &h);
 	/* HALT does not return; if a broken tender lets it, stay stopped. */
 	for (;;)
 		__asm__ __volatile__("cli; hlt");

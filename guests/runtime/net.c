@@ -29,7 +29,7 @@ rt_net_write(const struct rt_net *net, const void *frame, size_t len)
 	    .len = len,
 	};
 
-	rt_hypercall(HVT_HC_NET_WRITE, &w);
+	hvt_hypercall(HVT_HC_NET_WRITE, &w);
 	return w.ret;
 }
 
@@ -42,7 +42,7 @@ rt_net_read(const struct rt_net *net, void *buf, size_t size, size_t *len)
 	    .len = size,
 	};
 
-	rt_hypercall(HVT_HC_NET_READ, &r);
+	hvt_hypercall(HVT_HC_NET_READ, &r);
 	if (r.ret != HVT_OK)
 		*len = 0;
 	else

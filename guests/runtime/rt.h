@@ -8,22 +8,6 @@
 
 #include "runtime.h"
 
-/*
- * Issue hypercall nr with its argument struct.  The tender reads the
- * struct's 32-bit guest-physical address from eax; identity mapping makes
- * that the pointer itself.  The "memory" clobber orders the stores filling
- * the struct before the exit and the tender's writes before our reads.
- */
-static inline void
-rt_hypercall(int nr, void *arg)
-{
-	__asm__ __volatile__(
-	    "outl %0, %1"
-	    :
-	    : "a"((uint32_t)(uintptr_t)arg), "d"((uint16_t)HVT_HC_PORT(nr))
-	    : "memory");
-}
-
 /* Linker-script symbols (hvt.lds). */
 extern char __stack_bottom[], _end[];
 

@@ -128,7 +128,7 @@ rt_trap(struct rt_trap_frame *tf)
 
 	hc.frame = (uint64_t)(uintptr_t)&xf;
 	hc.ret = 0;
-	rt_hypercall(HVT_HC_X_FAULT, &hc);
+	hvt_hypercall(HVT_HC_X_FAULT, &hc);
 
 	/* Only a tender without X_FAULT gets here. */
 	cookie.cr2 = cr2;

@@ -246,4 +246,22 @@ struct hvt_hc_x_fault {
 	int ret;
 };
 
+/*
+ * Guest side: issue hypercall nr with its argument struct.  The tender reads
+ * the struct's 32-bit guest-physical address from eax; the hvt identity
+ * mapping makes that the pointer itself.  The "memory" clobber orders the
+ * stores filling the struct before the exit and the tender's writes before
+ * the guest's reads.  (Host code includes this header too and never calls
+ * it.)
+ */
+static inline void
+hvt_hypercall(int nr, void *arg)
+{
+	__asm__ __volatile__(
+	    "outl %0, %1"
+	    :
+	    : "a"((uint32_t)(uintptr_t)arg), "d"((uint16_t)HVT_HC_PORT(nr))
+	    : "memory");
+}
+
 #endif /* SUMMONER_HVT_ABI_H */
