@@ -136,6 +136,7 @@ control_thread(void *arg)
 int
 control_start(struct tender *t)
 {
+	struct sigaction sa;
 	pthread_t tid;
 	pthread_attr_t attr;
 	sigset_t block, old;
@@ -148,7 +149,6 @@ control_start(struct tender *t)
 	sig_cmd_wr = fds[1];
 	vcpu_thread = pthread_self();
 
-	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);
