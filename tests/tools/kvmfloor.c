@@ -2,11 +2,12 @@
  * kvmfloor: the floor under any KVM tender's boot time on this host, as a
  * peer for tests/bench/boot.  The child is the least a monitor can do:
  * open /dev/kvm, create a VM with 2 MB of memory and one vCPU, run three
- * real-mode instructions until their first "out", and tell the parent.
- * The parent times fork -> that message, like tctl times fork -> READY.
+ * real-mode instructions until their first "out", and tell the parent
+ * when (its CLOCK_MONOTONIC stamp).  The parent times fork -> that moment,
+ * as tctl times spawn -> the tender's READY stamp.
  *
  *   kvmfloor N        run N boots, print median/p99/max in microseconds
- *   kvmfloor --child  (internal) one boot, one byte written to fd 3
+ *   kvmfloor --child  (internal) one boot, its timestamp written to fd 3
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -20,6 +21,15 @@
 #include <time.h>
 #include <unistd.h>
 
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 static int
 child(void)
 {
@@ -29,6 +39,7 @@ child(void)
 	struct kvm_sregs s;
 	struct kvm_regs g;
 	struct kvm_run *run;
+	uint64_t t;
 	uint8_t *mem;
 	int kvm, vm, cpu, sz;
 
@@ -62,16 +73,8 @@ child(void)
 		return 1;
 	if (run->exit_reason != KVM_EXIT_IO)
 		return 1;
-	return write(3, "!", 1) == 1 ? 0 : 1;
-}
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	t = now_ns();
+	return write(3, &t, sizeof(t)) == (ssize_t)sizeof(t) ? 0 : 1;
 }
 
 static int
@@ -97,8 +100,7 @@ main(int argc, char **argv)
 	lat = calloc((size_t)n, sizeof(*lat));
 	for (i = 0; i < n; i++) {
 		int p[2], st;
-		char c;
-		uint64_t t0;
+		uint64_t t0, t1;
 		pid_t pid;
 
 		if (pipe(p) < 0)
@@ -111,8 +113,10 @@ main(int argc, char **argv)
 			_exit(127);
 		}
 		close(p[1]);
-		if (read(p[0], &c, 1) == 1)
-			lat[ok++] = now_ns() - t0;
+		/* The child's own timestamp, as tctl uses the tender's: our
+		 * wake-up is not part of its boot. */
+		if (read(p[0], &t1, sizeof(t1)) == (ssize_t)sizeof(t1))
+			lat[ok++] = t1 - t0;
 		close(p[0]);
 		waitpid(pid, &st, 0);
 	}
