@@ -69,6 +69,7 @@ TEST_BINS :=
 
 include mk/health.mk
 include mk/tender.mk
+include mk/summoner.mk
 include mk/guests.mk
 include mk/tests.mk
 

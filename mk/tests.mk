@@ -7,10 +7,10 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
 TOOL_SRCS := $(wildcard tests/tools/*.c)
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
 
-$(UNIT_BINS): $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(TENDER_LIB) $(HEALTH_LIB) $(MODE_STAMP)
+$(UNIT_BINS): $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(SUMMONER_LIB) $(TENDER_LIB) $(HEALTH_LIB) $(MODE_STAMP)
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(TENDER_LIB) $(HEALTH_LIB) -lcmocka $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(SUMMONER_LIB) $(TENDER_LIB) $(HEALTH_LIB) -lcmocka $(SUMMONER_LIBS) $(HOST_LIBS)
 
 $(TOOL_BINS): $(BUILD)/tests/%: $(OBJ)/tests/tools/%.o $(TENDER_LIB) $(HEALTH_LIB) $(MODE_STAMP)
 	$(call say,LD,$@)

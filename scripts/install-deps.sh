@@ -8,6 +8,8 @@ PACKAGES="
 make gcc libc6-dev binutils
 clang-format
 libcmocka-dev
+bison libldns-dev libevent-dev
+ldnsutils knot-dnsutils
 iproute2 iputils-ping
 procps
 "

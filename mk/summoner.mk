@@ -1,0 +1,31 @@
+# summoner/: the daemon.  Everything but main.c goes into libsummoner.a so
+# that unit tests link the pieces; parse.y is compiled by bison into the
+# object directory.
+SUMMONER_SRCS := $(filter-out summoner/main.c,$(wildcard summoner/*.c))
+SUMMONER_OBJS := $(SUMMONER_SRCS:%.c=$(OBJ)/%.o)
+ifneq ($(wildcard summoner/parse.y),)
+SUMMONER_OBJS += $(OBJ)/summoner/parse.o
+endif
+SUMMONER_LIB := $(BUILD)/libsummoner.a
+SUMMONER_LIBS := -lldns
+
+$(OBJ)/summoner/parse.c: summoner/parse.y
+	$(call say,BISON,$<)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)bison -o $@ $<
+
+# Generated code: compiled with the same flags, found next to its header.
+$(OBJ)/summoner/parse.o: $(OBJ)/summoner/parse.c
+	$(call say,CC,$<)
+	$(Q)$(HOST_CC) $(HOST_CFLAGS) -Isummoner -c -o $@ $<
+
+$(SUMMONER_LIB): $(SUMMONER_OBJS) $(MODE_STAMP)
+	$(call say,AR,$@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $(SUMMONER_OBJS)
+
+ifneq ($(SUMMONER_OBJS),)
+ALL_TARGETS += $(SUMMONER_LIB)
+else
+SUMMONER_LIB :=
+endif
