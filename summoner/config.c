@@ -1,0 +1,663 @@
+/*
+ * config.c: defaults, validation, printing and freeing of the configuration
+ * that summoner/parse.y reads.
+ */
+#include <arpa/inet.h>
+
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <ldns/ldns.h>
+
+#include "config.h"
+
+#define DEFAULT_TENDER    "/usr/local/libexec/summoner-tender"
+#define DEFAULT_STATE_DIR "/var/lib/summoner"
+
+void
+config_error(FILE *errs, const char *file, int line, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (errs == NULL)
+		return;
+	fprintf(errs, "%s:%d: ", file, line);
+	va_start(ap, fmt);
+	vfprintf(errs, fmt, ap);
+	va_end(ap);
+	fputc('\n', errs);
+}
+
+struct config *
+config_new(void)
+{
+	struct config *conf;
+
+	if ((conf = calloc(1, sizeof(*conf))) == NULL)
+		return NULL;
+	TAILQ_INIT(&conf->listens);
+	TAILQ_INIT(&conf->zones);
+	TAILQ_INIT(&conf->services);
+	conf->max_instances = 64;
+	conf->max_concurrent_boots = 8;
+	conf->boot_rate = 10;
+	conf->memory_budget = 1ull << 30;
+	conf->tender = strdup(DEFAULT_TENDER);
+	conf->state_dir = strdup(DEFAULT_STATE_DIR);
+	if (conf->tender == NULL || conf->state_dir == NULL) {
+		config_free(conf);
+		return NULL;
+	}
+	return conf;
+}
+
+/* Takes name. */
+struct cfg_zone *
+config_zone_new(struct config *conf, char *name, const char *file, int line)
+{
+	struct cfg_zone *z;
+
+	if ((z = calloc(1, sizeof(*z))) == NULL ||
+	    (z->file = strdup(file)) == NULL) {
+		free(z);
+		free(name);
+		return NULL;
+	}
+	z->name = name;
+	z->line = line;
+	z->serial = 1;
+	z->refresh = 3600;
+	z->retry = 900;
+	z->expire = 604800;
+	z->minimum = 60;
+	z->ttl = 3600;
+	TAILQ_INIT(&z->ns);
+	TAILQ_INSERT_TAIL(&conf->zones, z, entry);
+	return z;
+}
+
+/* Takes name. */
+struct cfg_service *
+config_service_new(struct config *conf, char *name, const char *file, int line)
+{
+	struct cfg_service *s;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL ||
+	    (s->file = strdup(file)) == NULL) {
+		free(s);
+		free(name);
+		return NULL;
+	}
+	s->name = name;
+	s->line = line;
+	s->backend = CFG_BACKEND_HVT;
+	s->memory = 32ull << 20;
+	s->ttl = 60;
+	s->idle_timeout = 5 * 60 * 1000;
+	s->ready_deadline = 1000;
+	s->boot_on[0] = LDNS_RR_TYPE_A;
+	s->boot_on[1] = LDNS_RR_TYPE_AAAA;
+	s->nboot_on = 2;
+	TAILQ_INIT(&s->devices);
+	TAILQ_INIT(&s->addresses);
+	TAILQ_INSERT_TAIL(&conf->services, s, entry);
+	return s;
+}
+
+char *
+config_name(const char *in, const char *origin, const char **why)
+{
+	size_t len = strlen(in), label = 0, i;
+	char *out;
+
+	if (len == 0) {
+		*why = "empty name";
+		return NULL;
+	}
+	if (strcmp(in, "@") == 0 && origin != NULL)
+		return strdup(origin);
+	if (strcmp(in, ".") == 0)
+		return strdup(".");
+	for (i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)in[i];
+
+		if (c == '.') {
+			if (label == 0) {
+				*why = "empty label";
+				return NULL;
+			}
+			label = 0;
+			continue;
+		}
+		if (!isalnum(c) && c != '-' && c != '_' &&
+		    !(c == '*' && i == 0)) {
+			*why = "invalid character";
+			return NULL;
+		}
+		if (++label > 63) {
+			*why = "label longer than 63";
+			return NULL;
+		}
+	}
+	if (in[len - 1] == '.' || origin == NULL) {
+		if (asprintf(&out, "%s%s", in, in[len - 1] == '.' ? "" : ".") ==
+		    -1)
+			return NULL;
+	} else if (strcmp(origin, ".") == 0) {
+		if (asprintf(&out, "%s.", in) == -1)
+			return NULL;
+	} else if (asprintf(&out, "%s.%s", in, origin) == -1)
+		return NULL;
+	/* Wire length is text length + 1 for an absolute name. */
+	if (strlen(out) + 1 > 255) {
+		free(out);
+		*why = "name longer than 255";
+		return NULL;
+	}
+	for (i = 0; out[i] != '\0'; i++)
+		out[i] = (char)tolower((unsigned char)out[i]);
+	return out;
+}
+
+int
+config_ip(const char *s, struct cfg_ip *ip)
+{
+	memset(ip, 0, sizeof(*ip));
+	if (inet_pton(AF_INET, s, &ip->u.v4) == 1)
+		ip->af = AF_INET;
+	else if (inet_pton(AF_INET6, s, &ip->u.v6) == 1)
+		ip->af = AF_INET6;
+	else
+		return -1;
+	return 0;
+}
+
+const char *
+config_ip_str(const struct cfg_ip *ip, char *buf, size_t len)
+{
+	if (inet_ntop(ip->af, &ip->u, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+	return buf;
+}
+
+static int
+ip_eq(const struct cfg_ip *a, const struct cfg_ip *b)
+{
+	if (a->af != b->af)
+		return 0;
+	if (a->af == AF_INET)
+		return a->u.v4.s_addr == b->u.v4.s_addr;
+	return memcmp(&a->u.v6, &b->u.v6, sizeof(a->u.v6)) == 0;
+}
+
+/* Is name equal to or below zone? Both absolute and lowercase. */
+static int
+in_zone(const char *name, const char *zone)
+{
+	size_t n = strlen(name), z = strlen(zone);
+
+	if (strcmp(zone, ".") == 0)
+		return 1;
+	if (n < z || strcmp(name + n - z, zone) != 0)
+		return 0;
+	return n == z || name[n - z - 1] == '.';
+}
+
+static struct cfg_zone *
+zone_find(struct config *conf, const char *name)
+{
+	struct cfg_zone *z;
+
+	TAILQ_FOREACH(z, &conf->zones, entry)
+	if (strcmp(z->name, name) == 0)
+		return z;
+	return NULL;
+}
+
+/* The innermost configured zone that holds name. */
+static struct cfg_zone *
+zone_holding(struct config *conf, const char *name)
+{
+	struct cfg_zone *z, *best = NULL;
+
+	TAILQ_FOREACH(z, &conf->zones, entry)
+	if (in_zone(name, z->name) &&
+	    (best == NULL || strlen(z->name) > strlen(best->name)))
+		best = z;
+	return best;
+}
+
+static int
+validate_zones(struct config *conf, FILE *errs)
+{
+	struct cfg_zone *z, *y;
+	int errors = 0;
+
+	TAILQ_FOREACH(z, &conf->zones, entry)
+	{
+		for (y = TAILQ_FIRST(&conf->zones); y != z;
+		     y = TAILQ_NEXT(y, entry))
+			if (strcmp(y->name, z->name) == 0)
+				break;
+		if (y != z) {
+			config_error(errs, z->file, z->line,
+			    "zone %s already defined at %s:%d", z->name,
+			    y->file, y->line);
+			errors++;
+			continue;
+		}
+		if (TAILQ_EMPTY(&z->ns)) {
+			config_error(errs, z->file, z->line,
+			    "zone %s has no ns", z->name);
+			errors++;
+			continue;
+		}
+		if (z->mname == NULL &&
+		    (z->mname = strdup(TAILQ_FIRST(&z->ns)->name)) == NULL)
+			errors++;
+		if (z->rname == NULL &&
+		    asprintf(&z->rname, "hostmaster.%s", z->name) == -1) {
+			z->rname = NULL;
+			errors++;
+		}
+	}
+	return errors;
+}
+
+static int
+validate_service(struct config *conf, struct cfg_service *s, FILE *errs)
+{
+	struct cfg_service *t;
+	struct cfg_device *d, *e;
+	struct cfg_address *a, *b;
+	const char *why;
+	char *n, buf[INET6_ADDRSTRLEN];
+	size_t len = strlen(s->name);
+	int errors = 0;
+
+	if (s->zone_name != NULL &&
+	    (s->zone = zone_find(conf, s->zone_name)) == NULL) {
+		config_error(errs, s->file, s->line,
+		    "service %s: unknown zone %s", s->name, s->zone_name);
+		return 1;
+	}
+	if (s->name[len - 1] != '.' && s->zone == NULL) {
+		config_error(errs, s->file, s->line,
+		    "service %s: no zone (add `zone NAME` or write the name "
+		    "absolute)",
+		    s->name);
+		return 1;
+	}
+	if ((n = config_name(s->name, s->zone != NULL ? s->zone->name : NULL,
+	         &why)) == NULL) {
+		config_error(errs, s->file, s->line,
+		    "service %s: invalid name: %s", s->name, why);
+		return 1;
+	}
+	free(s->name);
+	s->name = n;
+	if (s->zone == NULL &&
+	    (s->zone = zone_holding(conf, s->name)) == NULL) {
+		config_error(errs, s->file, s->line,
+		    "service %s is in no configured zone", s->name);
+		return 1;
+	}
+	if (!in_zone(s->name, s->zone->name)) {
+		config_error(errs, s->file, s->line,
+		    "service %s is not inside zone %s", s->name, s->zone->name);
+		return 1;
+	}
+	if (strcmp(s->name, s->zone->name) == 0) {
+		config_error(errs, s->file, s->line,
+		    "service %s is the apex of its zone", s->name);
+		errors++;
+	}
+	for (t = TAILQ_FIRST(&conf->services); t != s;
+	     t = TAILQ_NEXT(t, entry)) {
+		if (strcmp(t->name, s->name) == 0) {
+			config_error(errs, s->file, s->line,
+			    "service %s already defined at %s:%d", s->name,
+			    t->file, t->line);
+			errors++;
+		}
+	}
+	if ((s->backend == CFG_BACKEND_HVT ||
+	        s->backend == CFG_BACKEND_LIBVIRT) &&
+	    s->image == NULL) {
+		config_error(errs, s->file, s->line,
+		    "service %s: backend %s needs an image", s->name,
+		    s->backend == CFG_BACKEND_HVT ? "hvt" : "libvirt");
+		errors++;
+	}
+	if (s->backend == CFG_BACKEND_EXEC && s->argc == 0) {
+		config_error(errs, s->file, s->line,
+		    "service %s: backend exec needs args (the command)",
+		    s->name);
+		errors++;
+	}
+	if (s->warm > conf->max_instances) {
+		config_error(errs, s->file, s->line,
+		    "service %s: warm %" PRIu32
+		    " exceeds max-instances %" PRIu32,
+		    s->name, s->warm, conf->max_instances);
+		errors++;
+	}
+	if (s->memory > conf->memory_budget) {
+		config_error(errs, s->file, s->line,
+		    "service %s: memory exceeds memory-budget", s->name);
+		errors++;
+	}
+	TAILQ_FOREACH(d, &s->devices, entry)
+	{
+		for (e = TAILQ_FIRST(&s->devices); e != d;
+		     e = TAILQ_NEXT(e, entry))
+			if (strcmp(e->name, d->name) == 0)
+				break;
+		if (e != d) {
+			config_error(errs, s->file, d->line,
+			    "service %s: duplicate device %s", s->name,
+			    d->name);
+			errors++;
+		}
+	}
+	TAILQ_FOREACH(a, &s->addresses, entry)
+	{
+		if (a->gateway.af != 0 && a->gateway.af != a->ip.af) {
+			config_error(errs, s->file, a->line,
+			    "service %s: gateway and address %s differ in "
+			    "family",
+			    s->name, config_ip_str(&a->ip, buf, sizeof(buf)));
+			errors++;
+		}
+		TAILQ_FOREACH(t, &conf->services, entry)
+		{
+			TAILQ_FOREACH(b, &t->addresses, entry)
+			{
+				if (b == a)
+					break;
+				if (ip_eq(&a->ip, &b->ip)) {
+					config_error(errs, s->file, a->line,
+					    "address %s already used by "
+					    "service %s",
+					    config_ip_str(
+					        &a->ip, buf, sizeof(buf)),
+					    t->name);
+					errors++;
+				}
+			}
+			if (b == a || t == s)
+				break;
+		}
+	}
+	return errors;
+}
+
+int
+config_validate(struct config *conf, FILE *errs)
+{
+	struct cfg_listen *l, *m;
+	struct cfg_service *s;
+	char buf[INET6_ADDRSTRLEN];
+	int errors;
+
+	TAILQ_FOREACH(l, &conf->listens, entry)
+	{
+		for (m = TAILQ_FIRST(&conf->listens); m != l;
+		     m = TAILQ_NEXT(m, entry))
+			if (m->port == l->port && ip_eq(&m->ip, &l->ip))
+				break;
+		if (m != l) {
+			config_error(errs, l->file, l->line,
+			    "duplicate listen on %s port %u",
+			    config_ip_str(&l->ip, buf, sizeof(buf)), l->port);
+			return 1;
+		}
+	}
+	errors = validate_zones(conf, errs);
+	if (errors != 0)
+		return errors;
+	TAILQ_FOREACH(s, &conf->services, entry)
+	errors += validate_service(conf, s, errs);
+	return errors;
+}
+
+static void
+print_string(FILE *out, const char *s)
+{
+	fputc('"', out);
+	for (; *s != '\0'; s++) {
+		if (*s == '"' || *s == '\\')
+			fputc('\\', out);
+		fputc(*s, out);
+	}
+	fputc('"', out);
+}
+
+static void
+print_size(FILE *out, uint64_t v)
+{
+	static const char units[] = "TGMK";
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		uint64_t mul = 1ull << (10 * (4 - i));
+
+		if (v != 0 && v % mul == 0) {
+			fprintf(out, "%" PRIu64 "%c", v / mul, units[i]);
+			return;
+		}
+	}
+	fprintf(out, "%" PRIu64, v);
+}
+
+static void
+print_ms(FILE *out, uint64_t ms)
+{
+	static const struct {
+		uint64_t ms;
+		const char *unit;
+	} units[] = {
+	    {86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
+	size_t i;
+
+	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (ms != 0 && ms % units[i].ms == 0) {
+			fprintf(out, "%" PRIu64 "%s", ms / units[i].ms,
+			    units[i].unit);
+			return;
+		}
+	}
+	fprintf(out, "%" PRIu64 "ms", ms);
+}
+
+static void
+print_service(const struct cfg_service *s, FILE *out)
+{
+	static const char *backends[] = {"hvt", "libvirt", "exec"};
+	const struct cfg_device *d;
+	const struct cfg_address *a;
+	char buf[INET6_ADDRSTRLEN], *t;
+	size_t i;
+
+	fprintf(out, "\nservice ");
+	print_string(out, s->name);
+	fprintf(out, " {\n\tzone ");
+	print_string(out, s->zone->name);
+	fprintf(out, "\n\tbackend %s\n", backends[s->backend]);
+	if (s->image != NULL) {
+		fprintf(out, "\timage ");
+		print_string(out, s->image);
+		fputc('\n', out);
+	}
+	if (s->argc > 0) {
+		fprintf(out, "\targs");
+		for (i = 0; i < s->argc; i++) {
+			fputc(' ', out);
+			print_string(out, s->argv[i]);
+		}
+		fputc('\n', out);
+	}
+	fprintf(out, "\tmemory ");
+	print_size(out, s->memory);
+	fputc('\n', out);
+	TAILQ_FOREACH(d, &s->devices, entry)
+	{
+		fprintf(out, "\t%s ", d->kind == CFG_DEV_NET ? "net" : "block");
+		print_string(out, d->name);
+		if (d->kind == CFG_DEV_BLOCK) {
+			fputc(' ', out);
+			print_string(out, d->path);
+		} else if (d->bridge != NULL) {
+			fprintf(out, " bridge ");
+			print_string(out, d->bridge);
+		}
+		fputc('\n', out);
+	}
+	TAILQ_FOREACH(a, &s->addresses, entry)
+	{
+		fprintf(out, "\taddress %s",
+		    config_ip_str(&a->ip, buf, sizeof(buf)));
+		if (a->prefix >= 0)
+			fprintf(out, " prefix %d", a->prefix);
+		if (a->gateway.af != 0)
+			fprintf(out, " gateway %s",
+			    config_ip_str(&a->gateway, buf, sizeof(buf)));
+		fputc('\n', out);
+	}
+	fprintf(out, "\tttl ");
+	print_ms(out, (uint64_t)s->ttl * 1000);
+	fprintf(out, "\n\tidle-timeout ");
+	print_ms(out, s->idle_timeout);
+	fprintf(out, "\n\tready-deadline ");
+	print_ms(out, s->ready_deadline);
+	fprintf(out, "\n\twarm %" PRIu32 "\n\tboot-on {", s->warm);
+	for (i = 0; i < s->nboot_on; i++) {
+		if ((t = ldns_rr_type2str(s->boot_on[i])) != NULL) {
+			fprintf(out, " %s", t);
+			free(t);
+		}
+	}
+	fprintf(out, " }\n}\n");
+}
+
+void
+config_print(const struct config *conf, FILE *out)
+{
+	const struct cfg_listen *l;
+	const struct cfg_zone *z;
+	const struct cfg_name *n;
+	const struct cfg_service *s;
+	char buf[INET6_ADDRSTRLEN];
+
+	TAILQ_FOREACH(l, &conf->listens, entry)
+	fprintf(out, "listen on %s port %u\n",
+	    config_ip_str(&l->ip, buf, sizeof(buf)), l->port);
+	fprintf(out, "max-instances %" PRIu32 "\n", conf->max_instances);
+	fprintf(out, "max-concurrent-boots %" PRIu32 "\n",
+	    conf->max_concurrent_boots);
+	fprintf(out, "boot-rate %" PRIu32 " per-client\n", conf->boot_rate);
+	fprintf(out, "memory-budget ");
+	print_size(out, conf->memory_budget);
+	fprintf(out, "\ntender ");
+	print_string(out, conf->tender);
+	fprintf(out, "\nstate-dir ");
+	print_string(out, conf->state_dir);
+	fputc('\n', out);
+	TAILQ_FOREACH(z, &conf->zones, entry)
+	{
+		fprintf(out, "\nzone ");
+		print_string(out, z->name);
+		fprintf(out, " {\n\tsoa { mname ");
+		print_string(out, z->mname);
+		fprintf(out, " rname ");
+		print_string(out, z->rname);
+		fprintf(out, " serial %" PRIu32 " refresh ", z->serial);
+		print_ms(out, (uint64_t)z->refresh * 1000);
+		fprintf(out, " retry ");
+		print_ms(out, (uint64_t)z->retry * 1000);
+		fprintf(out, " expire ");
+		print_ms(out, (uint64_t)z->expire * 1000);
+		fprintf(out, " minimum ");
+		print_ms(out, (uint64_t)z->minimum * 1000);
+		fprintf(out, " }\n");
+		TAILQ_FOREACH(n, &z->ns, entry)
+		{
+			fprintf(out, "\tns ");
+			print_string(out, n->name);
+			fputc('\n', out);
+		}
+		fprintf(out, "\tttl ");
+		print_ms(out, (uint64_t)z->ttl * 1000);
+		fprintf(out, "\n}\n");
+	}
+	TAILQ_FOREACH(s, &conf->services, entry)
+	print_service(s, out);
+}
+
+static void
+service_free(struct cfg_service *s)
+{
+	struct cfg_device *d;
+	struct cfg_address *a;
+	size_t i;
+
+	while ((d = TAILQ_FIRST(&s->devices)) != NULL) {
+		TAILQ_REMOVE(&s->devices, d, entry);
+		free(d->name);
+		free(d->bridge);
+		free(d->path);
+		free(d);
+	}
+	while ((a = TAILQ_FIRST(&s->addresses)) != NULL) {
+		TAILQ_REMOVE(&s->addresses, a, entry);
+		free(a);
+	}
+	for (i = 0; i < s->argc; i++)
+		free(s->argv[i]);
+	free(s->argv);
+	free(s->name);
+	free(s->zone_name);
+	free(s->image);
+	free(s->file);
+	free(s);
+}
+
+void
+config_free(struct config *conf)
+{
+	struct cfg_listen *l;
+	struct cfg_zone *z;
+	struct cfg_name *n;
+	struct cfg_service *s;
+
+	if (conf == NULL)
+		return;
+	while ((l = TAILQ_FIRST(&conf->listens)) != NULL) {
+		TAILQ_REMOVE(&conf->listens, l, entry);
+		free(l->file);
+		free(l);
+	}
+	while ((z = TAILQ_FIRST(&conf->zones)) != NULL) {
+		TAILQ_REMOVE(&conf->zones, z, entry);
+		while ((n = TAILQ_FIRST(&z->ns)) != NULL) {
+			TAILQ_REMOVE(&z->ns, n, entry);
+			free(n->name);
+			free(n);
+		}
+		free(z->name);
+		free(z->mname);
+		free(z->rname);
+		free(z->file);
+		free(z);
+	}
+	while ((s = TAILQ_FIRST(&conf->services)) != NULL) {
+		TAILQ_REMOVE(&conf->services, s, entry);
+		service_free(s);
+	}
+	free(conf->tender);
+	free(conf->state_dir);
+	free(conf);
+}

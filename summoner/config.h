@@ -1,0 +1,149 @@
+/*
+ * config.h: the summoner's configuration, as parsed from summoner.conf.
+ *
+ * config_load() parses a file (and what it includes), fills in defaults and
+ * validates the result; everything in a returned struct config is final:
+ * names are absolute and lowercase, every service points at its zone.
+ * The language is documented in docs/config.md.
+ */
+#ifndef SUMMONER_CONFIG_H
+#define SUMMONER_CONFIG_H
+
+#include <sys/queue.h>
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* An IPv4 or IPv6 address; af is 0 when unset. */
+struct cfg_ip {
+	int af;
+	union {
+		struct in_addr v4;
+		struct in6_addr v6;
+	} u;
+};
+
+struct cfg_listen {
+	TAILQ_ENTRY(cfg_listen) entry;
+	struct cfg_ip ip;
+	uint16_t port;
+	char *file;
+	int line;
+};
+
+struct cfg_name {
+	TAILQ_ENTRY(cfg_name) entry;
+	char *name; /* absolute, lowercase */
+};
+
+struct cfg_zone {
+	TAILQ_ENTRY(cfg_zone) entry;
+	char *name; /* absolute, lowercase */
+	char *mname, *rname;
+	uint32_t serial;
+	uint32_t refresh, retry, expire, minimum; /* seconds */
+	uint32_t ttl;                             /* seconds, for SOA and NS */
+	TAILQ_HEAD(, cfg_name) ns;
+	char *file;
+	int line;
+};
+
+enum cfg_backend {
+	CFG_BACKEND_HVT,
+	CFG_BACKEND_LIBVIRT,
+	CFG_BACKEND_EXEC
+};
+
+enum cfg_devkind {
+	CFG_DEV_NET,
+	CFG_DEV_BLOCK
+};
+
+struct cfg_device {
+	TAILQ_ENTRY(cfg_device) entry;
+	enum cfg_devkind kind;
+	char *name;
+	char *bridge; /* net: NULL when not given */
+	char *path;   /* block */
+	int line;
+};
+
+struct cfg_address {
+	TAILQ_ENTRY(cfg_address) entry;
+	struct cfg_ip ip;
+	int prefix;            /* -1 when not given */
+	struct cfg_ip gateway; /* af 0 when not given */
+	int line;
+};
+
+#define CFG_MAX_BOOT_ON 16
+
+struct cfg_service {
+	TAILQ_ENTRY(cfg_service) entry;
+	char *name;      /* absolute, lowercase after config_load() */
+	char *zone_name; /* as given by `zone`, absolute; NULL if not given */
+	struct cfg_zone *zone;
+	enum cfg_backend backend;
+	char *image;
+	char **argv; /* argc strings, NULL when argc is 0 */
+	size_t argc;
+	uint64_t memory; /* bytes */
+	TAILQ_HEAD(, cfg_device) devices;
+	TAILQ_HEAD(cfg_address_q, cfg_address) addresses;
+	uint32_t ttl;            /* seconds */
+	uint64_t idle_timeout;   /* milliseconds */
+	uint64_t ready_deadline; /* milliseconds */
+	uint32_t warm;
+	uint16_t boot_on[CFG_MAX_BOOT_ON]; /* RR types, ascending */
+	size_t nboot_on;
+	char *file;
+	int line;
+};
+
+struct config {
+	TAILQ_HEAD(, cfg_listen) listens;
+	TAILQ_HEAD(, cfg_zone) zones;
+	TAILQ_HEAD(, cfg_service) services;
+	uint32_t max_instances;
+	uint32_t max_concurrent_boots;
+	uint32_t boot_rate;     /* boots per second per client */
+	uint64_t memory_budget; /* bytes */
+	char *tender;
+	char *state_dir;
+};
+
+/*
+ * Parse, default and validate the file at path.  Every error is printed to
+ * errs (if not NULL) as "file:line: message", as many as are found; returns
+ * NULL if there was any.
+ */
+struct config *config_load(const char *path, FILE *errs);
+
+/* As config_load(), reading from fp (not closed); name is used in errors. */
+struct config *config_load_fp(FILE *fp, const char *name, FILE *errs);
+
+/* Print the configuration normalised; the output parses back to itself. */
+void config_print(const struct config *conf, FILE *out);
+
+/* Free everything; NULL is ignored. */
+void config_free(struct config *conf);
+
+/* Internal to summoner/parse.y and summoner/config.c. */
+struct config *config_new(void);
+struct cfg_service *config_service_new(
+    struct config *conf, char *name, const char *file, int line);
+struct cfg_zone *config_zone_new(
+    struct config *conf, char *name, const char *file, int line);
+int config_validate(struct config *conf, FILE *errs);
+void config_error(FILE *errs, const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Normalise a domain name: "@" is origin, relative names are appended to
+ * origin (if origin is NULL, every name is taken as absolute).  Returns a
+ * new string, or NULL with *why set. */
+char *config_name(const char *in, const char *origin, const char **why);
+int config_ip(const char *s, struct cfg_ip *ip);
+const char *config_ip_str(const struct cfg_ip *ip, char *buf, size_t len);
+
+#endif
