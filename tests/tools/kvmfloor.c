@@ -18,17 +18,10 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
+#include "stats.h"
+#include "tender/tender.h"
 
 static int
 child(void)
@@ -73,16 +66,8 @@ child(void)
 		return 1;
 	if (run->exit_reason != KVM_EXIT_IO)
 		return 1;
-	t = now_ns();
+	t = tender_now_ns();
 	return write(3, &t, sizeof(t)) == (ssize_t)sizeof(t) ? 0 : 1;
-}
-
-static int
-cmp(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
 }
 
 int
@@ -105,7 +90,7 @@ main(int argc, char **argv)
 
 		if (pipe(p) < 0)
 			return 1;
-		t0 = now_ns();
+		t0 = tender_now_ns();
 		if ((pid = fork()) == 0) {
 			dup2(p[1], 3);
 			execl(
@@ -124,11 +109,8 @@ main(int argc, char **argv)
 		fprintf(stderr, "kvmfloor: no boot succeeded\n");
 		return 1;
 	}
-	qsort(lat, (size_t)ok, sizeof(*lat), cmp);
-	printf("boots=%d median_us=%.1f p99_us=%.1f max_us=%.1f min_us=%.1f\n",
-	    ok, (double)lat[ok / 2] / 1e3,
-	    (double)lat[(size_t)((ok - 1) * 0.99)] / 1e3,
-	    (double)lat[ok - 1] / 1e3, (double)lat[0] / 1e3);
+	printf("boots=%d\n", ok);
+	stats_print("kvm-run", lat, ok);
 	free(lat);
 	return 0;
 }

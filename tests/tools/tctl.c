@@ -30,25 +30,17 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "stats.h"
 #include "summoner/ctlproto.h"
+#include "tender/tender.h"
 
 extern char **environ;
 
 static int opt_timeout = 10000, opt_stop_ready, opt_beats = -1;
 static int opt_stop_after = -1, opt_pause, opt_boots, opt_quiet;
 static int opt_close_after_ready;
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void
 send_cmd(int fd, unsigned type)
@@ -144,7 +136,7 @@ on_frame(
 {
 	const char *text = NULL;
 	size_t textlen = 0;
-	uint64_t t = (now_ns() - r->t0) / 1000;
+	uint64_t t = (tender_now_ns() - r->t0) / 1000;
 
 	if (ctl_payload(h, p, &text, &textlen) != CTL_OK) {
 		printf("protocol-error short payload type=%u\n", h->type);
@@ -173,7 +165,7 @@ on_frame(
 		/* READY as the tender stamped it, and when we learned it: the
 		 * difference is our own wake-up, not the boot. */
 		memcpy(&r->t_ready, p, sizeof(r->t_ready));
-		r->t_ready_rx = now_ns();
+		r->t_ready_rx = tender_now_ns();
 		if (print)
 			printf("ready t=%llu\n", (unsigned long long)t);
 		if (opt_close_after_ready) {
@@ -182,10 +174,10 @@ on_frame(
 			return 0;
 		}
 		if (opt_stop_ready) {
-			r->t_cmd = now_ns();
+			r->t_cmd = tender_now_ns();
 			send_cmd(fd, CTL_STOP);
 		} else if (opt_pause) {
-			r->t_cmd = now_ns();
+			r->t_cmd = tender_now_ns();
 			send_cmd(fd, CTL_PAUSE);
 		}
 		break;
@@ -204,12 +196,12 @@ on_frame(
 		}
 		if (opt_beats >= 0 && r->beats == opt_beats && !r->stopped) {
 			r->stopped = 1;
-			r->t_cmd = now_ns();
+			r->t_cmd = tender_now_ns();
 			send_cmd(fd, CTL_STOP);
 		}
 		if (opt_pause && r->paused == 2 && !r->stopped) {
 			r->stopped = 1;
-			r->t_cmd = now_ns();
+			r->t_cmd = tender_now_ns();
 			send_cmd(fd, CTL_STOP);
 		}
 		break;
@@ -231,14 +223,14 @@ on_frame(
 		break;
 	}
 	case CTL_PAUSED:
-		r->pause_lat = now_ns() - r->t_cmd;
+		r->pause_lat = tender_now_ns() - r->t_cmd;
 		r->paused = 1;
 		if (print)
 			printf("paused latency_us=%.1f\n",
 			    (double)r->pause_lat / 1e3);
 		break;
 	case CTL_RESUMED:
-		r->resume_lat = now_ns() - r->t_cmd;
+		r->resume_lat = tender_now_ns() - r->t_cmd;
 		r->paused = 2;
 		if (print)
 			printf(
@@ -251,7 +243,7 @@ on_frame(
 
 		memcpy(&x, p, sizeof(x));
 		if (r->t_cmd)
-			r->stop_lat = now_ns() - r->t_cmd;
+			r->stop_lat = tender_now_ns() - r->t_cmd;
 		if (print)
 			printf("exited t=%llu status=%d reason=%s\n",
 			    (unsigned long long)t, x.status,
@@ -298,7 +290,7 @@ run_once(char **argv, int print, struct run *r, long *rss)
 			args[i + 1] = argv[i];
 		posix_spawn_file_actions_init(&fa);
 		posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
-		r->t0 = now_ns();
+		r->t0 = tender_now_ns();
 		errno = posix_spawn(&pid, argv[0], &fa, NULL, args, environ);
 		r->pid = pid;
 		posix_spawn_file_actions_destroy(&fa);
@@ -315,25 +307,25 @@ run_once(char **argv, int print, struct run *r, long *rss)
 		struct ctl_hdr h;
 		const uint8_t *payload;
 		uint8_t buf[8192];
-		uint64_t waited = (now_ns() - r->t0) / 1000000;
+		uint64_t waited = (tender_now_ns() - r->t0) / 1000000;
 		int to = opt_timeout - (int)waited, s;
 		ssize_t n;
 
 		if (opt_pause && r->paused == 1) {
 			/* Stay paused for 200 ms, counting any event. */
-			if (now_ns() - r->t_cmd - r->pause_lat >=
+			if (tender_now_ns() - r->t_cmd - r->pause_lat >=
 			    200000000ull) {
-				r->t_cmd = now_ns();
+				r->t_cmd = tender_now_ns();
 				send_cmd(sv[0], CTL_RESUME);
 				r->paused = 3;
 			} else
 				to = 10;
 		}
 		if (opt_stop_after >= 0 && r->t_ready && !r->stopped &&
-		    now_ns() - r->t_ready >=
+		    tender_now_ns() - r->t_ready >=
 		        (uint64_t)opt_stop_after * 1000000) {
 			r->stopped = 1;
-			r->t_cmd = now_ns();
+			r->t_cmd = tender_now_ns();
 			send_cmd(sv[0], CTL_STOP);
 		} else if (opt_stop_after >= 0 && r->t_ready)
 			to = 1;
@@ -368,23 +360,6 @@ run_once(char **argv, int print, struct run *r, long *rss)
 	}
 	*rss = r->hwm_kb > 0 ? r->hwm_kb : ru.ru_maxrss;
 	return status;
-}
-
-static int
-cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static void
-print_stats(const char *name, uint64_t *v, int n)
-{
-	qsort(v, (size_t)n, sizeof(*v), cmp_u64);
-	printf("%s: median_us=%.1f p99_us=%.1f max_us=%.1f min_us=%.1f\n", name,
-	    (double)v[n / 2] / 1e3, (double)v[(size_t)((n - 1) * 0.99)] / 1e3,
-	    (double)v[n - 1] / 1e3, (double)v[0] / 1e3);
 }
 
 /*
@@ -422,11 +397,11 @@ boots(char **argv)
 	if (n == 0)
 		exit(4);
 	printf("boots=%d peak_rss_kb=%ld\n", n, max_rss);
-	print_stats("spawn-to-ready", lat, n);
-	print_stats("  spawn-to-main", exec, n);
-	print_stats("  main-to-kvm-run", setup, n);
-	print_stats("  kvm-run-to-ready", guest, n);
-	print_stats("ready-delivery (tender write -> parent read)", rx, n);
+	stats_print("spawn-to-ready", lat, n);
+	stats_print("  spawn-to-main", exec, n);
+	stats_print("  main-to-kvm-run", setup, n);
+	stats_print("  kvm-run-to-ready", guest, n);
+	stats_print("ready-delivery (tender write -> parent read)", rx, n);
 	free(lat);
 }
 
