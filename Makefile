@@ -2,7 +2,8 @@
 #
 #   make              build the tender, the guests, libraries and tests
 #   make test         install missing packages, build, run every test
-#   make run          install, build, boot the hello guest with the tender
+#   make run          install, build, and run the summoner on
+#                     config/summoner.conf (127.0.0.1 port 5353) until Ctrl-C
 #   make lint         check formatting with clang-format
 #   make bench        run the benchmarks under tests/bench/
 #   make SANITIZE=1   host-side code built with ASan + UBSan (guests stay
@@ -87,7 +88,7 @@ test: deps
 
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(BUILD)/summoner-tender --mem=32 $(BUILD)/guests/hello.hvt
+	$(BUILD)/summoner -f config/summoner.conf
 
 bench: all
 	$(Q)tests/bench/boot $(BUILD)

@@ -29,3 +29,16 @@ ALL_TARGETS += $(SUMMONER_LIB)
 else
 SUMMONER_LIB :=
 endif
+
+# The daemon itself.  The control protocol's framing (tender/ctlproto.c)
+# comes from libtender.a: one implementation for both ends.
+SUMMONER_BIN := $(BUILD)/summoner
+SUMMONER_LIBS += -levent
+
+$(SUMMONER_BIN): $(OBJ)/summoner/main.o $(SUMMONER_LIB) $(TENDER_LIB) \
+		$(MODE_STAMP)
+	$(call say,LD,$@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $(OBJ)/summoner/main.o \
+		$(SUMMONER_LIB) $(TENDER_LIB) $(SUMMONER_LIBS) $(HOST_LIBS)
+
+ALL_TARGETS += $(SUMMONER_BIN)

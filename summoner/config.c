@@ -473,8 +473,8 @@ print_ms(FILE *out, uint64_t ms)
 	fprintf(out, "%" PRIu64 "ms", ms);
 }
 
-static void
-print_service(const struct cfg_service *s, FILE *out)
+void
+config_print_service(const struct cfg_service *s, FILE *out)
 {
 	static const char *backends[] = {"hvt", "libvirt", "exec"};
 	const struct cfg_device *d;
@@ -594,7 +594,7 @@ config_print(const struct config *conf, FILE *out)
 		fprintf(out, "\n}\n");
 	}
 	TAILQ_FOREACH(s, &conf->services, entry)
-	print_service(s, out);
+	config_print_service(s, out);
 }
 
 static void

@@ -127,6 +127,10 @@ struct config *config_load_fp(FILE *fp, const char *name, FILE *errs);
 /* Print the configuration normalised; the output parses back to itself. */
 void config_print(const struct config *conf, FILE *out);
 
+/* Print one service block as config_print() does; two services whose
+ * printouts are equal are the same service (reload compares them so). */
+void config_print_service(const struct cfg_service *s, FILE *out);
+
 /* Free everything; NULL is ignored. */
 void config_free(struct config *conf);
 

@@ -22,7 +22,7 @@
 
 static const char usage_text[] =
     "usage: summoner-tender [--mem=MB] [--net:NAME=IFACE|@FD]\n"
-    "                       [--block:NAME=PATH] [--control-fd=FD]\n"
+    "                       [--block:NAME=PATH] [--control-fd=FD [--paused]]\n"
     "                       IMAGE [ARGS...]\n";
 
 static const char help_text[] =
@@ -49,6 +49,10 @@ static const char help_text[] =
     "Without\n"
     "                       it, guest console output goes to stdout untouched\n"
     "                       and events are printed on stderr.\n"
+    "  --paused             with --control-fd: load everything, send BOOTED and\n"
+    "                       PAUSED, and hold the vCPU at the entry point until\n"
+    "                       RESUME (a warm-pool tender: a summon costs one\n"
+    "                       resume)\n"
     "  -h, --help           print this help and exit\n"
     "\n"
     "Every device in the image's manifest must be attached, and every device\n"
@@ -108,6 +112,7 @@ parse_num(const char *s, const char *what, unsigned long max)
 struct options {
 	unsigned long mem_mb;
 	int ctl_fd;
+	bool paused;
 	struct tender_dev devs[TENDER_MAX_DEVICES];
 	unsigned ndevs;
 	const char *image;
@@ -166,6 +171,8 @@ parse_args(struct options *o, int argc, char **argv)
 		else if (strncmp(a, "--control-fd=", 13) == 0)
 			o->ctl_fd =
 			    (int)parse_num(a + 13, "--control-fd", INT_MAX);
+		else if (strcmp(a, "--paused") == 0)
+			o->paused = true;
 		else if (strncmp(a, "--net:", 6) == 0)
 			parse_dev(o, "--net:", HVT_MFT_DEV_NET_BASIC, a + 6);
 		else if (strncmp(a, "--block:", 8) == 0)
@@ -200,6 +207,8 @@ parse_args(struct options *o, int argc, char **argv)
 		len += n;
 	}
 	o->cmdline[len] = '\0';
+	if (o->paused && o->ctl_fd < 0)
+		die(TENDER_EXIT_USAGE, "--paused needs --control-fd");
 	if (o->ctl_fd >= 0 && fcntl(o->ctl_fd, F_GETFD) < 0)
 		die(TENDER_EXIT_USAGE, "--control-fd=%d: %s", o->ctl_fd,
 		    strerror(errno));
@@ -329,5 +338,12 @@ main(int argc, char **argv)
 		die(TENDER_EXIT_INTERNAL, "control channel: %s",
 		    strerror(errno));
 	ev_booted(&t, ei.entry, ei.kernel_end);
+	if (o.paused) {
+		/* Warm pool: everything is loaded; wait for RESUME (or STOP)
+		 * before the first KVM_RUN. */
+		t.paused = true;
+		ev_paused(&t, true);
+		control_apply(&t);
+	}
 	vm_run(&vm, &t);
 }

@@ -1,0 +1,75 @@
+/*
+ * backend.h: how the registry drives an instance's virtual machine.
+ *
+ * One ops table per backend (DESIGN.md "Backends"), chosen per service by
+ * the config.  Every operation is asynchronous: it starts something and
+ * returns at once; what then happens comes back as struct bevent through
+ * registry_backend_event().  Adding a backend is one new file and one line
+ * in backend_for().
+ */
+#ifndef SUMMONER_BACKEND_H
+#define SUMMONER_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "summoner/ctlproto.h"
+
+struct event_base;
+struct inst;
+struct cfg_service;
+struct config;
+
+/*
+ * What a backend reports.  The vocabulary is the tender's control protocol
+ * (enum ctl_type); other backends translate what they learn into it.
+ */
+struct bevent {
+	unsigned type; /* CTL_BOOTED, CTL_READY, ..., CTL_EXITED */
+	uint64_t t_ns; /* CLOCK_MONOTONIC of the event at its source */
+	union {
+		struct ctl_booted booted;
+		struct ctl_heartbeat heartbeat;
+		struct ctl_fault fault;
+		struct ctl_exited exited;
+	} u;
+	const char *text; /* LOG, CONSOLE, FAULT message, HEARTBEAT status */
+	size_t textlen;
+};
+
+struct backend_ops {
+	const char *name;
+	/*
+	 * Start the instance's VM.  paused: load everything and hold the
+	 * vCPU at its entry point until resume() (the warm pool).  Returns
+	 * 0, or -1 with a message in err: nothing was started.
+	 */
+	int (*boot)(struct inst *in, const struct config *conf,
+	    const struct cfg_service *svc, bool paused, char *err,
+	    size_t errlen);
+	int (*pause)(struct inst *in);
+	int (*resume)(struct inst *in);
+	/* Ask the VM to end; CTL_EXITED follows (forced after a grace). */
+	int (*stop)(struct inst *in);
+	/* Process id on the host, 0 when there is none (for logs). */
+	long (*pid)(const struct inst *in);
+	/* Free what boot() allocated; called once, after CTL_EXITED. */
+	void (*release)(struct inst *in);
+};
+
+extern const struct backend_ops backend_hvt;
+
+/* The ops table for a config backend (enum cfg_backend); NULL if this
+ * build has none. */
+const struct backend_ops *backend_for(int cfg_backend);
+
+/* The hvt backend's set-up: the loop it registers events with. */
+void backend_hvt_init(struct event_base *base);
+/* Reap exited tenders; the daemon calls it on SIGCHLD. */
+void backend_hvt_reap(void);
+
+/* Provided by the registry: every event of every instance comes here. */
+void registry_backend_event(struct inst *in, const struct bevent *ev);
+
+#endif /* SUMMONER_BACKEND_H */

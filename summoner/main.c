@@ -1,0 +1,303 @@
+/*
+ * main.c: summoner's command line, signals and the event loop.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "backend.h"
+#include "config.h"
+#include "log.h"
+#include "registry.h"
+#include "server.h"
+
+#define DEFAULT_CONFIG   "/etc/summoner/summoner.conf"
+#define SHUTDOWN_GRACE_S 5
+
+static const char usage_text[] =
+    "usage: summoner [-dnqv] [-f FILE] [--syslog]\n";
+
+static const char help_text[] =
+    "\n"
+    "An authoritative DNS server that boots unikernels on demand.  A query\n"
+    "for a service with no ready instance boots one (or resumes a paused\n"
+    "one from the warm pool), is held until the guest reports READY, and\n"
+    "is answered with the service's addresses; queries arriving meanwhile\n"
+    "join the same boot.  Instances idle for their idle-timeout are\n"
+    "stopped.  The configuration language is described in docs/config.md,\n"
+    "the DNS answers in docs/dns.md.\n"
+    "\n"
+    "Options:\n"
+    "  -f, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
+    "  -n, --check        check the configuration, print it normalised on\n"
+    "                     standard output and exit (0 when valid)\n"
+    "  -v, --verbose      log more (repeat for debug messages)\n"
+    "  -q, --quiet        log warnings only\n"
+    "  -d, --debug        same as -vv\n"
+    "      --syslog       log to syslog (daemon facility) instead of\n"
+    "                     standard error\n"
+    "  -h, --help         print this help and exit\n"
+    "\n"
+    "Signals:\n"
+    "  SIGHUP             reload the configuration: services added, removed\n"
+    "                     and changed take effect, instances of unchanged\n"
+    "                     services go on; a configuration with errors is\n"
+    "                     refused (each error logged as file:line: message)\n"
+    "                     and the running one stays\n"
+    "  SIGTERM, SIGINT    stop every instance, then exit 0\n"
+    "\n"
+    "Exit status: 0 after SIGTERM or a valid -n check, 1 for a bad\n"
+    "configuration or a failed start (addresses that cannot be bound), 64\n"
+    "for a bad command line.\n";
+
+struct daemon {
+	const char *path;
+	struct event_base *base;
+	struct server *srv;
+	struct registry *reg;
+	struct event *ev_hup, *ev_term, *ev_int, *ev_chld, *ev_grace;
+	bool stopping;
+};
+
+static void __attribute__((noreturn)) usage(const char *why)
+{
+	if (why != NULL)
+		fprintf(stderr, "summoner: %s\n", why);
+	fputs(usage_text, stderr);
+	fputs("Try 'summoner --help' for more information.\n", stderr);
+	exit(64);
+}
+
+/* Load the file, logging every error as file:line: message. */
+static struct config *
+load(const char *path)
+{
+	char *buf = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *errs = open_memstream(&buf, &len);
+	struct config *conf;
+
+	if (errs == NULL)
+		return config_load(path, stderr);
+	conf = config_load(path, errs);
+	fclose(errs);
+	for (line = strtok_r(buf, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save))
+		log_warnx("%s", line);
+	free(buf);
+	return conf;
+}
+
+/* Things that would only fail at the first summon: say so at once. */
+static void
+check_files(const struct config *conf)
+{
+	const struct cfg_service *s;
+
+	if (access(conf->tender, X_OK) < 0)
+		log_warn("tender %s", conf->tender);
+	TAILQ_FOREACH(s, &conf->services, entry)
+	if (s->image != NULL && access(s->image, R_OK) < 0)
+		log_warn("service %s: image %s", s->name, s->image);
+}
+
+static int
+apply(struct daemon *d, struct config *conf)
+{
+	char err[512];
+	struct dns_zones *z;
+
+	check_files(conf);
+	if (server_listen(d->srv, conf, err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		config_free(conf);
+		return -1;
+	}
+	if ((z = registry_apply(d->reg, conf, err, sizeof(err))) == NULL) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	server_set_zones(d->srv, z);
+	return 0;
+}
+
+static void
+on_hup(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct config *conf;
+
+	(void)sig;
+	(void)what;
+	if (d->stopping)
+		return;
+	log_info("reloading %s", d->path);
+	if ((conf = load(d->path)) == NULL) {
+		log_warnx("reload refused: the running configuration stays");
+		return;
+	}
+	if (apply(d, conf) < 0) {
+		log_warnx("reload failed: the running configuration stays");
+		return;
+	}
+	log_info("reloaded %s", d->path);
+}
+
+static void
+all_stopped(void *arg)
+{
+	struct daemon *d = arg;
+
+	log_info("every instance stopped; exiting");
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+on_grace(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	(void)fd;
+	(void)what;
+	log_warnx("instances still running after %d s: killing them",
+	    SHUTDOWN_GRACE_S);
+	event_base_loopexit(d->base, NULL);
+}
+
+static void
+on_term(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+	struct timeval tv = {SHUTDOWN_GRACE_S, 0};
+
+	(void)what;
+	if (d->stopping)
+		return;
+	d->stopping = true;
+	log_info("%s: stopping every instance",
+	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	server_close(d->srv);
+	evtimer_add(d->ev_grace, &tv);
+	registry_shutdown(d->reg, all_stopped, d);
+}
+
+static void
+on_chld(evutil_socket_t sig, short what, void *arg)
+{
+	(void)sig;
+	(void)what;
+	(void)arg;
+	backend_hvt_reap();
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+	    {"config", required_argument, NULL, 'f'},
+	    {"check", no_argument, NULL, 'n'},
+	    {"verbose", no_argument, NULL, 'v'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"debug", no_argument, NULL, 'd'},
+	    {"syslog", no_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	struct daemon d = {.path = DEFAULT_CONFIG};
+	struct config *conf;
+	int ch, level = LOG_LEVEL_INFO, check = 0, use_syslog = 0;
+
+	while ((ch = getopt_long(argc, argv, "f:nvqdh", longopts, NULL)) !=
+	       -1) {
+		switch (ch) {
+		case 'f':
+			d.path = optarg;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'v':
+			level++;
+			break;
+		case 'q':
+			level = LOG_LEVEL_WARN;
+			break;
+		case 'd':
+			level = LOG_LEVEL_DEBUG;
+			break;
+		case 'S':
+			use_syslog = 1;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			fputs(help_text, stdout);
+			return 0;
+		default:
+			usage(NULL);
+		}
+	}
+	if (optind != argc)
+		usage("unexpected arguments");
+	log_init("summoner", level, use_syslog && !check);
+
+	if (check) {
+		if ((conf = config_load(d.path, stderr)) == NULL)
+			return 1;
+		config_print(conf, stdout);
+		config_free(conf);
+		return 0;
+	}
+	if ((conf = load(d.path)) == NULL) {
+		log_warnx("%s: not started", d.path);
+		return 1;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	if ((d.base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	backend_hvt_init(d.base);
+	if ((d.srv = server_new(d.base)) == NULL ||
+	    (d.reg = registry_new(d.base, d.srv)) == NULL)
+		fatal("start-up");
+	server_set_registry(d.srv, d.reg);
+	if (apply(&d, conf) < 0) {
+		log_warnx("not started");
+		registry_free(d.reg);
+		server_free(d.srv);
+		event_base_free(d.base);
+		return 1;
+	}
+	d.ev_hup = evsignal_new(d.base, SIGHUP, on_hup, &d);
+	d.ev_term = evsignal_new(d.base, SIGTERM, on_term, &d);
+	d.ev_int = evsignal_new(d.base, SIGINT, on_term, &d);
+	d.ev_chld = evsignal_new(d.base, SIGCHLD, on_chld, &d);
+	d.ev_grace = evtimer_new(d.base, on_grace, &d);
+	if (d.ev_hup == NULL || d.ev_term == NULL || d.ev_int == NULL ||
+	    d.ev_chld == NULL || d.ev_grace == NULL ||
+	    evsignal_add(d.ev_hup, NULL) < 0 ||
+	    evsignal_add(d.ev_term, NULL) < 0 ||
+	    evsignal_add(d.ev_int, NULL) < 0 ||
+	    evsignal_add(d.ev_chld, NULL) < 0)
+		fatalx("signal set-up failed");
+	log_info("summoner started with %s (pid %ld)", d.path, (long)getpid());
+
+	event_base_dispatch(d.base);
+
+	/* Whatever still runs (grace expired) is killed by its release. */
+	backend_hvt_reap();
+	registry_free(d.reg);
+	server_free(d.srv);
+	event_free(d.ev_hup);
+	event_free(d.ev_term);
+	event_free(d.ev_int);
+	event_free(d.ev_chld);
+	event_free(d.ev_grace);
+	event_base_free(d.base);
+	return 0;
+}
