@@ -4,8 +4,10 @@
 # build/tests/<name>).
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
-TOOL_SRCS := $(wildcard tests/tools/*.c)
+TOOL_SRCS := $(filter-out tests/tools/dnsbench.c,$(wildcard tests/tools/*.c))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
+# dnsbench drives the DNS engine, so it links the summoner's library.
+DNSBENCH := $(BUILD)/tests/dnsbench
 
 $(UNIT_BINS): $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(SUMMONER_LIB) $(TENDER_LIB) $(HEALTH_LIB) $(MODE_STAMP)
 	$(call say,LD,$@)
@@ -17,4 +19,9 @@ $(TOOL_BINS): $(BUILD)/tests/%: $(OBJ)/tests/tools/%.o $(TENDER_LIB) $(HEALTH_LI
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(TENDER_LIB) $(HEALTH_LIB) $(HOST_LIBS)
 
-ALL_TARGETS += $(UNIT_BINS) $(TOOL_BINS)
+$(DNSBENCH): $(OBJ)/tests/tools/dnsbench.o $(SUMMONER_LIB) $(MODE_STAMP)
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(SUMMONER_LIB) $(SUMMONER_LIBS) $(HOST_LIBS)
+
+ALL_TARGETS += $(UNIT_BINS) $(TOOL_BINS) $(DNSBENCH)

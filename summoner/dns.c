@@ -1,25 +1,37 @@
 /*
  * dns.c: the answer engine.  dns_parse_query() has already judged the
  * packet; here we decide the answer from the zone table and the service
- * lookup, and build it with ldns.  One builder serves every reply so the
- * header, question, EDNS and truncation rules hold everywhere.
+ * lookup (dns_decide), and write it straight into the caller's buffer
+ * (dns_emit).  One writer serves every reply so the header, question,
+ * EDNS and truncation rules hold everywhere.
+ *
+ * The writer allocates nothing.  It compresses names as ldns does (every
+ * suffix of every name written is remembered, case-insensitively, while
+ * it starts before offset 16384), so a reply has the bytes, and so the
+ * size and the truncation verdict, that the ldns builder it replaced
+ * gave; tests/unit/test_dns_wire.c keeps that builder and compares.
  */
 #include <string.h>
 
 #include "dns_int.h"
 
-#define RCODE_BADVERS 16 /* extended: upper 8 bits go in the OPT TTL */
-
-/* What a reply contains; build() turns it into a packet. */
-struct reply {
-	int rcode;
-	bool aa;
-	const struct dns_czone *zone; /* SOA/NS records come from here */
-	bool soa_answer, ns_answer, soa_auth;
-	const struct dns_addrs *addrs; /* address records */
-	bool want4, want6;
-	uint32_t ttl;
-};
+#define HDR_LEN 12
+/* RR types and classes the engine writes or tests for. */
+#define T_A        1
+#define T_NS       2
+#define T_SOA      6
+#define T_AAAA     28
+#define T_OPT      41
+#define T_IXFR     251
+#define T_AXFR     252
+#define T_ANY      255
+#define C_IN       1
+#define R_NOERROR  0
+#define R_FORMERR  1
+#define R_SERVFAIL 2
+#define R_NXDOMAIN 3
+#define R_NOTIMP   4
+#define R_REFUSED  5
 
 static const char *const verdict_names[] = {
     [DNS_REPLY] = "reply",
@@ -35,154 +47,229 @@ dns_verdict_name(enum dns_verdict v)
 	return verdict_names[v];
 }
 
-static ldns_rdf *
-qname_rdf(const struct dns_question *q)
-{
-	return ldns_rdf_new_frm_data(
-	    LDNS_RDF_TYPE_DNAME, q->qname_len, q->qname);
-}
+/* Names remembered for compression; more distinct suffixes than this in
+ * one reply (a pathological NS set) are written, just not pointed at. */
+#define CNAMES 256
 
-/* A new record; owner is consumed (freed on failure). */
-static ldns_rr *
-new_rr(ldns_rdf *owner, ldns_rr_type type, uint32_t ttl)
-{
-	ldns_rr *rr = NULL;
+/* A reply being written into a buffer of lim bytes. */
+struct writer {
+	uint8_t *buf;
+	size_t len, lim;
+	bool full; /* something did not fit: the rest is not written */
+	size_t n;  /* remembered names */
+	struct {
+		const uint8_t *name; /* uncompressed wire, in q or the table */
+		uint16_t len, off;
+	} names[CNAMES];
+};
 
-	if (owner == NULL || (rr = ldns_rr_new()) == NULL) {
-		ldns_rdf_deep_free(owner);
+static uint8_t *
+room(struct writer *w, size_t n)
+{
+	uint8_t *p;
+
+	if (w->full || w->lim - w->len < n) {
+		w->full = true;
 		return NULL;
 	}
-	ldns_rr_set_owner(rr, owner);
-	ldns_rr_set_type(rr, type);
-	ldns_rr_set_class(rr, LDNS_RR_CLASS_IN);
-	ldns_rr_set_ttl(rr, ttl);
-	return rr;
+	p = w->buf + w->len;
+	w->len += n;
+	return p;
 }
 
-/* Add rdf to rr; on failure frees both the rdf and the record. */
-static int
-add_rdf(ldns_rr *rr, ldns_rdf *rdf)
+static void
+put16(struct writer *w, uint16_t v)
 {
-	if (rdf == NULL || !ldns_rr_push_rdf(rr, rdf)) {
-		ldns_rdf_deep_free(rdf);
-		ldns_rr_free(rr);
-		return -1;
+	uint8_t *p = room(w, 2);
+
+	if (p != NULL) {
+		p[0] = (uint8_t)(v >> 8);
+		p[1] = (uint8_t)v;
 	}
-	return 0;
 }
 
-static int
-push(ldns_pkt *pkt, ldns_pkt_section s, ldns_rr *rr)
+static void
+put32(struct writer *w, uint32_t v)
 {
-	if (rr == NULL)
-		return -1;
-	if (!ldns_pkt_push_rr(pkt, s, rr)) {
-		ldns_rr_free(rr);
-		return -1;
+	uint8_t *p = room(w, 4);
+
+	if (p != NULL) {
+		p[0] = (uint8_t)(v >> 24);
+		p[1] = (uint8_t)(v >> 16);
+		p[2] = (uint8_t)(v >> 8);
+		p[3] = (uint8_t)v;
 	}
-	return 0;
 }
 
-static ldns_rr *
-soa_rr(const struct dns_czone *z)
+static void
+put(struct writer *w, const void *data, size_t n)
 {
-	ldns_rr *rr =
-	    new_rr(ldns_rdf_clone(z->apex_rdf), LDNS_RR_TYPE_SOA, z->ttl);
-	const uint32_t v[] = {
-	    z->serial, z->refresh, z->retry, z->expire, z->minimum};
+	uint8_t *p = room(w, n);
 
-	if (rr == NULL || add_rdf(rr, ldns_rdf_clone(z->mname)) == -1 ||
-	    add_rdf(rr, ldns_rdf_clone(z->rname)) == -1)
-		return NULL;
-	for (size_t i = 0; i < 5; i++)
-		if (add_rdf(rr,
-		        ldns_native2rdf_int32(LDNS_RDF_TYPE_INT32, v[i])) == -1)
-			return NULL;
-	return rr;
+	if (p != NULL)
+		memcpy(p, data, n);
 }
 
-static int
-add_answers(ldns_pkt *pkt, const struct dns_question *q, const struct reply *r)
+/*
+ * Write the wire name (name, len), compressed: the longest suffix already
+ * written becomes a pointer, and every suffix written here is remembered.
+ * name must stay valid until the reply is written.
+ */
+static void
+put_name(struct writer *w, const uint8_t *name, size_t len)
+{
+	while (len > 1) {
+		for (size_t i = 0; i < w->n; i++) {
+			if (w->names[i].len != len ||
+			    (w->names[i].name != name &&
+			        !dns_wname_eq(
+			            w->names[i].name, len, name, len)))
+				continue;
+			put16(w, (uint16_t)(0xc000 | w->names[i].off));
+			return;
+		}
+		if (w->len < 0x4000 && w->n < CNAMES) {
+			w->names[w->n].name = name;
+			w->names[w->n].len = (uint16_t)len;
+			w->names[w->n].off = (uint16_t)w->len;
+			w->n++;
+		}
+		put(w, name, (size_t)name[0] + 1);
+		len -= (size_t)name[0] + 1;
+		name += (size_t)name[0] + 1;
+	}
+	put(w, "", 1);
+}
+
+/* Owner, type, class IN and TTL of a record; returns where rdlength goes. */
+static size_t
+put_rr(struct writer *w, const uint8_t *owner, size_t olen, uint16_t type,
+    uint32_t ttl)
+{
+	size_t at;
+
+	put_name(w, owner, olen);
+	put16(w, type);
+	put16(w, C_IN);
+	put32(w, ttl);
+	at = w->len;
+	put16(w, 0);
+	return at;
+}
+
+static void
+end_rr(struct writer *w, size_t at)
+{
+	size_t n = w->len - at - 2;
+
+	if (!w->full) {
+		w->buf[at] = (uint8_t)(n >> 8);
+		w->buf[at + 1] = (uint8_t)n;
+	}
+}
+
+static void
+put_soa(struct writer *w, const struct dns_czone *z)
+{
+	size_t at = put_rr(w, z->apex.wire, z->apex.len, T_SOA, z->ttl);
+
+	put_name(w, z->mname.wire, z->mname.len);
+	put_name(w, z->rname.wire, z->rname.len);
+	put32(w, z->serial);
+	put32(w, z->refresh);
+	put32(w, z->retry);
+	put32(w, z->expire);
+	put32(w, z->minimum);
+	end_rr(w, at);
+}
+
+/* The answer section; returns its record count. */
+static size_t
+put_answers(
+    struct writer *w, const struct dns_question *q, const struct dns_reply *r)
 {
 	const struct dns_addrs *a = r->addrs;
-	ldns_rr *rr;
+	size_t n = 0, at;
 
-	if (r->soa_answer &&
-	    push(pkt, LDNS_SECTION_ANSWER, soa_rr(r->zone)) == -1)
-		return -1;
-	for (size_t i = 0; r->ns_answer && i < r->zone->nns; i++) {
-		rr = new_rr(qname_rdf(q), LDNS_RR_TYPE_NS, r->zone->ttl);
-		if (rr == NULL || add_rdf(rr, ldns_rdf_clone(r->zone->ns[i])))
-			return -1;
-		if (push(pkt, LDNS_SECTION_ANSWER, rr) == -1)
-			return -1;
+	if (r->soa_answer) {
+		put_soa(w, r->zone);
+		n++;
 	}
-	for (size_t i = 0; a != NULL && r->want4 && i < a->n4; i++) {
-		rr = new_rr(qname_rdf(q), LDNS_RR_TYPE_A, r->ttl);
-		if (rr == NULL ||
-		    add_rdf(rr,
-		        ldns_rdf_new_frm_data(LDNS_RDF_TYPE_A, 4, &a->v4[i])))
-			return -1;
-		if (push(pkt, LDNS_SECTION_ANSWER, rr) == -1)
-			return -1;
+	for (size_t i = 0; r->ns_answer && i < r->zone->nns; i++, n++) {
+		at = put_rr(w, q->qname, q->qname_len, T_NS, r->zone->ttl);
+		put_name(w, r->zone->ns[i].wire, r->zone->ns[i].len);
+		end_rr(w, at);
 	}
-	for (size_t i = 0; a != NULL && r->want6 && i < a->n6; i++) {
-		rr = new_rr(qname_rdf(q), LDNS_RR_TYPE_AAAA, r->ttl);
-		if (rr == NULL ||
-		    add_rdf(rr, ldns_rdf_new_frm_data(
-		                    LDNS_RDF_TYPE_AAAA, 16, &a->v6[i])))
-			return -1;
-		if (push(pkt, LDNS_SECTION_ANSWER, rr) == -1)
-			return -1;
+	for (size_t i = 0; a != NULL && r->want4 && i < a->n4 && !w->full;
+	     i++, n++) {
+		put_rr(w, q->qname, q->qname_len, T_A, r->ttl);
+		put(w, &a->v4[i], 4);
+		if (!w->full)
+			w->buf[w->len - 5] = 4; /* rdlength, low byte */
 	}
-	if (r->soa_auth && r->zone != NULL &&
-	    push(pkt, LDNS_SECTION_AUTHORITY, soa_rr(r->zone)) == -1)
-		return -1;
-	return 0;
+	for (size_t i = 0; a != NULL && r->want6 && i < a->n6 && !w->full;
+	     i++, n++) {
+		put_rr(w, q->qname, q->qname_len, T_AAAA, r->ttl);
+		put(w, &a->v6[i], 16);
+		if (!w->full)
+			w->buf[w->len - 17] = 16;
+	}
+	return n;
 }
 
-/* The packet for reply r; truncated: TC set and no records but the OPT. */
-static ldns_pkt *
-build(const struct dns_question *q, const struct reply *r, bool truncated)
+/* Reply r in w; truncated: TC set and no records but the OPT. */
+static void
+write_reply(struct writer *w, const struct dns_question *q,
+    const struct dns_reply *r, bool truncated)
 {
-	ldns_pkt *pkt = NULL;
-	ldns_rr *rr = NULL;
+	size_t an = 0, ns = 0;
+	uint8_t *h;
 
-	if ((pkt = ldns_pkt_new()) == NULL)
-		return NULL;
-	ldns_pkt_set_id(pkt, q->id);
-	ldns_pkt_set_qr(pkt, true);
-	ldns_pkt_set_opcode(pkt, (ldns_pkt_opcode)q->opcode);
-	ldns_pkt_set_rd(pkt, q->rd);
-	ldns_pkt_set_cd(pkt, q->cd);
-	ldns_pkt_set_aa(pkt, r->aa);
-	ldns_pkt_set_tc(pkt, truncated);
-	ldns_pkt_set_rcode(pkt, (uint8_t)(r->rcode & 0x0f));
+	w->len = 0;
+	w->n = 0;
+	w->full = false;
+	if ((h = room(w, HDR_LEN)) == NULL)
+		return;
+	h[0] = (uint8_t)(q->id >> 8);
+	h[1] = (uint8_t)q->id;
+	h[2] = (uint8_t)(0x80 | (q->opcode & 0x0f) << 3 | r->aa << 2 |
+	                 truncated << 1 | q->rd);
+	h[3] = (uint8_t)(q->cd << 4 | (r->rcode & 0x0f));
+	h[4] = 0;
+	h[5] = q->has_question;
+	h[10] = 0;
+	h[11] = q->edns;
 	if (q->has_question) {
-		rr = new_rr(qname_rdf(q), q->qtype, 0);
-		if (rr == NULL)
-			goto fail;
-		ldns_rr_set_class(rr, q->qclass);
-		ldns_rr_set_question(rr, true);
-		if (push(pkt, LDNS_SECTION_QUESTION, rr) == -1)
-			goto fail;
+		put_name(w, q->qname, q->qname_len);
+		put16(w, q->qtype);
+		put16(w, q->qclass);
+	}
+	if (!truncated) {
+		an = put_answers(w, q, r);
+		if (r->soa_auth && r->zone != NULL) {
+			put_soa(w, r->zone);
+			ns = 1;
+		}
 	}
 	if (q->edns) {
-		ldns_pkt_set_edns_udp_size(pkt, DNS_EDNS_SIZE);
-		ldns_pkt_set_edns_version(pkt, 0);
-		ldns_pkt_set_edns_do(pkt, q->edns_do);
-		ldns_pkt_set_edns_extended_rcode(pkt, (uint8_t)(r->rcode >> 4));
+		put(w, "", 1); /* root */
+		put16(w, T_OPT);
+		put16(w, DNS_EDNS_SIZE);
+		put32(w, (uint32_t)(r->rcode >> 4) << 24 |
+		             (q->edns_do ? 0x8000u : 0));
+		put16(w, 0);
 	}
-	if (!truncated && add_answers(pkt, q, r) == -1)
-		goto fail;
-	return pkt;
-fail:
-	ldns_pkt_free(pkt);
-	return NULL;
+	/* More records than a count holds cannot fit 65535 bytes anyway. */
+	if (an > 0xffff)
+		w->full = true;
+	h[6] = (uint8_t)(an >> 8);
+	h[7] = (uint8_t)an;
+	h[8] = (uint8_t)(ns >> 8);
+	h[9] = (uint8_t)ns;
 }
 
-static size_t
-limit(const struct dns_question *q, size_t outsz)
+size_t
+dns_reply_limit(const struct dns_question *q, size_t outsz)
 {
 	size_t lim = DNS_UDP_MIN;
 
@@ -194,133 +281,103 @@ limit(const struct dns_question *q, size_t outsz)
 	return lim < outsz ? lim : outsz;
 }
 
-/* Build reply r into out, truncating if needed; DROP if nothing fits. */
-static enum dns_verdict
-emit(const struct dns_question *q, const struct reply *r, uint8_t *out,
+enum dns_verdict
+dns_emit(const struct dns_question *q, const struct dns_reply *r, uint8_t *out,
     size_t outsz, size_t *outlen)
 {
-	size_t lim = limit(q, outsz), size = 0;
-	uint8_t *wire = NULL;
-	ldns_pkt *pkt = NULL;
+	struct writer w;
 
 	*outlen = 0;
+	w.buf = out;
+	w.lim = dns_reply_limit(q, outsz);
 	for (int truncated = 0; truncated < 2; truncated++) {
-		if ((pkt = build(q, r, truncated)) == NULL)
-			return DNS_DROP;
-		if (ldns_pkt2wire(&wire, pkt, &size) != LDNS_STATUS_OK)
-			wire = NULL;
-		ldns_pkt_free(pkt);
-		if (wire == NULL)
-			return DNS_DROP;
-		if (size <= lim) {
-			memcpy(out, wire, size);
-			free(wire);
-			*outlen = size;
+		write_reply(&w, q, r, truncated);
+		if (!w.full) {
+			*outlen = w.len;
 			return DNS_REPLY;
 		}
-		free(wire);
-		wire = NULL;
 	}
 	return DNS_DROP;
 }
 
-static enum dns_verdict
-emit_rcode(const struct dns_question *q, int rcode, bool aa, uint8_t *out,
-    size_t outsz, size_t *outlen)
+void
+dns_reply_addrs(const struct dns_question *q, const struct dns_czone *zone,
+    const struct dns_addrs *a, uint32_t ttl, struct dns_reply *r)
 {
-	struct reply r = {.rcode = rcode, .aa = aa};
-
-	return emit(q, &r, out, outsz, outlen);
-}
-
-/* Address records for qtype from a, or NODATA with the SOA. */
-static enum dns_verdict
-emit_addrs(const struct dns_question *q, const struct dns_czone *zone,
-    const struct dns_addrs *a, uint32_t ttl, uint8_t *out, size_t outsz,
-    size_t *outlen)
-{
-	struct reply r = {.rcode = LDNS_RCODE_NOERROR,
+	*r = (struct dns_reply){.rcode = R_NOERROR,
 	    .aa = true,
 	    .zone = zone,
 	    .addrs = a,
 	    .ttl = ttl};
-
-	r.want4 = q->qtype == LDNS_RR_TYPE_A || q->qtype == LDNS_RR_TYPE_ANY;
-	r.want6 = q->qtype == LDNS_RR_TYPE_AAAA || q->qtype == LDNS_RR_TYPE_ANY;
-	if (a == NULL || ((!r.want4 || a->n4 == 0) && (!r.want6 || a->n6 == 0)))
-		r.soa_auth = true;
-	return emit(q, &r, out, outsz, outlen);
+	r->want4 = q->qtype == T_A || q->qtype == T_ANY;
+	r->want6 = q->qtype == T_AAAA || q->qtype == T_ANY;
+	if (a == NULL ||
+	    ((!r->want4 || a->n4 == 0) && (!r->want6 || a->n6 == 0)))
+		r->soa_auth = true;
 }
 
 static bool
 addr_qtype(uint16_t t)
 {
-	return t == LDNS_RR_TYPE_A || t == LDNS_RR_TYPE_AAAA ||
-	       t == LDNS_RR_TYPE_ANY;
+	return t == T_A || t == T_AAAA || t == T_ANY;
 }
 
 enum dns_verdict
-dns_answer(const struct dns_zones *z, const uint8_t *query, size_t qlen,
-    int transport, uint8_t *out, size_t outsz, size_t *outlen,
-    struct dns_question *q, const struct dns_service_lookup *lk)
+dns_decide(const struct dns_zones *z, const uint8_t *query, size_t qlen,
+    int transport, struct dns_question *q, const struct dns_service_lookup *lk,
+    struct dns_reply *r, struct dns_addrs *a)
 {
-	struct reply r = {.rcode = LDNS_RCODE_NOERROR, .aa = true};
 	const struct dns_czone *zone;
 	const struct dns_cname *n;
-	struct dns_addrs a;
 
-	*outlen = 0;
+	*r = (struct dns_reply){.rcode = R_NOERROR, .aa = true};
 	switch (dns_parse_query(query, qlen, transport, q)) {
 	case DNS_PARSE_OK:
 		break;
 	case DNS_PARSE_DROP:
 		return DNS_DROP;
 	case DNS_PARSE_FORMERR:
-		return emit_rcode(
-		    q, LDNS_RCODE_FORMERR, false, out, outsz, outlen);
+		*r = (struct dns_reply){.rcode = R_FORMERR};
+		return DNS_REPLY;
 	case DNS_PARSE_NOTIMP:
-		return emit_rcode(
-		    q, LDNS_RCODE_NOTIMPL, false, out, outsz, outlen);
+		*r = (struct dns_reply){.rcode = R_NOTIMP};
+		return DNS_REPLY;
 	case DNS_PARSE_BADVERS:
-		return emit_rcode(q, RCODE_BADVERS, false, out, outsz, outlen);
+		*r = (struct dns_reply){.rcode = DNS_RCODE_BADVERS};
+		return DNS_REPLY;
 	}
 	/* Only IN data is served; zone transfers are not offered. */
-	if (q->qclass != LDNS_RR_CLASS_IN || q->qtype == LDNS_RR_TYPE_AXFR ||
-	    q->qtype == LDNS_RR_TYPE_IXFR)
-		return emit_rcode(
-		    q, LDNS_RCODE_REFUSED, false, out, outsz, outlen);
-	if ((zone = dns_zone_find(z, q->qname, q->qname_len)) == NULL)
-		return emit_rcode(
-		    q, LDNS_RCODE_REFUSED, false, out, outsz, outlen);
-	r.zone = zone;
+	if (q->qclass != C_IN || q->qtype == T_AXFR || q->qtype == T_IXFR ||
+	    (zone = dns_zone_find(z, q->qname, q->qname_len)) == NULL) {
+		*r = (struct dns_reply){.rcode = R_REFUSED};
+		return DNS_REPLY;
+	}
+	r->zone = zone;
 	n = dns_zone_name(zone, q->qname, q->qname_len);
-	if (dns_wname_eq(
-	        q->qname, q->qname_len, zone->apex.wire, zone->apex.len)) {
-		r.soa_answer = q->qtype == LDNS_RR_TYPE_SOA ||
-		               q->qtype == LDNS_RR_TYPE_ANY;
-		r.ns_answer = (q->qtype == LDNS_RR_TYPE_NS ||
-		                  q->qtype == LDNS_RR_TYPE_ANY) &&
-		              zone->nns > 0;
-		if (r.soa_answer || r.ns_answer || n == NULL ||
+	if (q->qname_len == zone->apex.len) { /* found under it: the apex */
+		r->soa_answer = q->qtype == T_SOA || q->qtype == T_ANY;
+		r->ns_answer =
+		    (q->qtype == T_NS || q->qtype == T_ANY) && zone->nns > 0;
+		if (r->soa_answer || r->ns_answer || n == NULL ||
 		    !addr_qtype(q->qtype)) {
-			r.soa_auth = !r.soa_answer && !r.ns_answer;
-			return emit(q, &r, out, outsz, outlen);
+			r->soa_auth = !r->soa_answer && !r->ns_answer;
+			return DNS_REPLY;
 		}
 	}
 	if (n == NULL) {
 		/* An empty non-terminal exists: NODATA, not NXDOMAIN. */
 		if (!dns_zone_has_below(zone, q->qname, q->qname_len))
-			r.rcode = LDNS_RCODE_NXDOMAIN;
-		r.soa_auth = true;
-		return emit(q, &r, out, outsz, outlen);
+			r->rcode = R_NXDOMAIN;
+		r->soa_auth = true;
+		return DNS_REPLY;
 	}
 	if (!addr_qtype(q->qtype)) {
-		r.soa_auth = true;
-		return emit(q, &r, out, outsz, outlen);
+		r->soa_auth = true;
+		return DNS_REPLY;
 	}
-	a = (struct dns_addrs){n->v4, n->n4, n->v6, n->n6};
+	*a = (struct dns_addrs){n->v4, n->n4, n->v6, n->n6};
 	if (n->service != NULL && lk != NULL && lk->fn != NULL) {
-		switch (lk->fn(lk->arg, n->service, q->qtype, &a)) {
+		switch (lk->fn(lk->arg, n->service, q->qtype, a)) {
 		case DNS_SVC_READY:
 			break;
 		case DNS_SVC_BOOT:
@@ -328,15 +385,32 @@ dns_answer(const struct dns_zones *z, const uint8_t *query, size_t qlen,
 			q->ttl = n->ttl;
 			return DNS_HOLD;
 		case DNS_SVC_NODATA:
-			r.soa_auth = true;
-			return emit(q, &r, out, outsz, outlen);
+			r->soa_auth = true;
+			return DNS_REPLY;
 		case DNS_SVC_RETIRED:
-			r.rcode = LDNS_RCODE_NXDOMAIN;
-			r.soa_auth = true;
-			return emit(q, &r, out, outsz, outlen);
+			r->rcode = R_NXDOMAIN;
+			r->soa_auth = true;
+			return DNS_REPLY;
 		}
 	}
-	return emit_addrs(q, zone, &a, n->ttl, out, outsz, outlen);
+	dns_reply_addrs(q, zone, a, n->ttl, r);
+	return DNS_REPLY;
+}
+
+enum dns_verdict
+dns_answer(const struct dns_zones *z, const uint8_t *query, size_t qlen,
+    int transport, uint8_t *out, size_t outsz, size_t *outlen,
+    struct dns_question *q, const struct dns_service_lookup *lk)
+{
+	struct dns_reply r;
+	struct dns_addrs a;
+	enum dns_verdict v;
+
+	*outlen = 0;
+	v = dns_decide(z, query, qlen, transport, q, lk, &r, &a);
+	if (v != DNS_REPLY)
+		return v;
+	return dns_emit(q, &r, out, outsz, outlen);
 }
 
 enum dns_verdict
@@ -344,13 +418,17 @@ dns_answer_service(const struct dns_zones *z, const struct dns_question *q,
     const struct dns_addrs *addrs, uint8_t *out, size_t outsz, size_t *outlen)
 {
 	const struct dns_czone *zone = dns_zone_find(z, q->qname, q->qname_len);
+	struct dns_reply r;
 
-	return emit_addrs(q, zone, addrs, q->ttl, out, outsz, outlen);
+	dns_reply_addrs(q, zone, addrs, q->ttl, &r);
+	return dns_emit(q, &r, out, outsz, outlen);
 }
 
 enum dns_verdict
 dns_answer_servfail(
     const struct dns_question *q, uint8_t *out, size_t outsz, size_t *outlen)
 {
-	return emit_rcode(q, LDNS_RCODE_SERVFAIL, false, out, outsz, outlen);
+	struct dns_reply r = {.rcode = R_SERVFAIL};
+
+	return dns_emit(q, &r, out, outsz, outlen);
 }

@@ -93,8 +93,8 @@ struct dns_question {
 	uint8_t opcode;
 	bool rd, cd;
 	bool has_question;          /* qname/qtype/qclass are valid */
-	uint8_t qname[DNS_MAXNAME]; /* wire form, case as sent */
-	size_t qname_len;
+	uint8_t qname[DNS_MAXNAME]; /* wire form, case as sent; */
+	size_t qname_len;           /* bytes past it are unspecified */
 	uint16_t qtype, qclass;
 	bool edns;          /* the query had one valid OPT */
 	uint16_t edns_size; /* the client's payload size */

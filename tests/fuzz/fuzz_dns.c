@@ -9,14 +9,18 @@
  * Each input is one packet, answered over UDP and TCP against a fixed
  * zone table whose services answer ready, boot, no-boot or retired.
  * Every reply must respect the size limit and, when it is sent, be a
- * response with the query's id; a held query is answered both ways.
+ * response with the query's id that ldns can decode; a held query is
+ * answered both ways.  The parser's allocation-free fast path must agree
+ * with the ldns path on every input, verdict and question alike.
  */
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "summoner/dns.h"
+#include <ldns/ldns.h>
+
+#include "summoner/dns_int.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -73,6 +77,8 @@ static void
 check(const struct dns_question *q, enum dns_verdict v, const uint8_t *out,
     size_t outlen, size_t lim)
 {
+	ldns_pkt *p = NULL;
+
 	if (v != DNS_REPLY) {
 		if (outlen != 0)
 			abort();
@@ -81,6 +87,26 @@ check(const struct dns_question *q, enum dns_verdict v, const uint8_t *out,
 	if (outlen < 12 || outlen > lim)
 		abort();
 	if (!(out[2] & 0x80) || ((out[0] << 8) | out[1]) != q->id)
+		abort();
+	if (ldns_wire2pkt(&p, out, outlen) != LDNS_STATUS_OK)
+		abort();
+	ldns_pkt_free(p);
+}
+
+/* The fast parse and the ldns parse of one packet must not differ. */
+static void
+check_parse(const uint8_t *data, size_t size, int t)
+{
+	struct dns_question f, l;
+
+	if (dns_parse_query(data, size, t, &f) !=
+	        dns_parse_query_ldns(data, size, t, &l) ||
+	    f.id != l.id || f.opcode != l.opcode || f.rd != l.rd ||
+	    f.cd != l.cd || f.has_question != l.has_question ||
+	    f.qname_len != l.qname_len ||
+	    memcmp(f.qname, l.qname, l.qname_len) != 0 || f.qtype != l.qtype ||
+	    f.qclass != l.qclass || f.edns != l.edns ||
+	    f.edns_size != l.edns_size || f.edns_do != l.edns_do)
 		abort();
 }
 
@@ -97,6 +123,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (zones == NULL)
 		init();
 	for (int t = DNS_UDP; t <= DNS_TCP; t++) {
+		check_parse(data, size, t);
 		v = dns_answer(
 		    zones, data, size, t, out, sizeof(out), &outlen, &q, &lk);
 		check(&q, v, out, outlen, t == DNS_TCP ? 65535 : 1232);
