@@ -49,8 +49,10 @@ static const char help_text[] =
     "Without\n"
     "                       it, guest console output goes to stdout untouched\n"
     "                       and events are printed on stderr.\n"
-    "  --paused             with --control-fd: load everything, send BOOTED and\n"
-    "                       PAUSED, and hold the vCPU at the entry point until\n"
+    "  --paused             with --control-fd: load everything, send BOOTED "
+    "and\n"
+    "                       PAUSED, and hold the vCPU at the entry point "
+    "until\n"
     "                       RESUME (a warm-pool tender: a summon costs one\n"
     "                       resume)\n"
     "  -h, --help           print this help and exit\n"
@@ -334,6 +336,9 @@ main(int argc, char **argv)
 	bi->mft = mft_gpa;
 	if (vm_setup_vcpu(&vm, &t, ei.entry, err, sizeof(err)) < 0)
 		die(TENDER_EXIT_KVM, "%s", err);
+	/* The kick handler first: a command may arrive the moment the
+	 * control thread runs, also while we wait paused below. */
+	control_set_kick(&vm.run->immediate_exit);
 	if (control_start(&t) < 0)
 		die(TENDER_EXIT_INTERNAL, "control channel: %s",
 		    strerror(errno));

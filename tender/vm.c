@@ -350,7 +350,6 @@ vm_run(struct vm *vm, struct tender *t)
 {
 	struct kvm_run *run = vm->run;
 
-	control_set_kick(&run->immediate_exit);
 	for (;;) {
 		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
