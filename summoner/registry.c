@@ -317,8 +317,8 @@ inst_start(struct svc *s, bool paused, const char **why)
 	r->nbooting++;
 	if (paused)
 		r->nwarm++;
-	if (in->ops->boot(in, svc_config(s), s->conf, paused, err,
-	        sizeof(err)) < 0)
+	if (in->ops->boot(
+	        in, svc_config(s), s->conf, paused, err, sizeof(err)) < 0)
 		goto fail;
 	log_debug("instance %s#%u: %s (pid %ld)", s->name, in->st.id,
 	    paused ? "starting for the warm pool" : "booting",
@@ -520,10 +520,11 @@ on_console(struct inst *in, const struct bevent *ev, const char *what)
 		return;
 	}
 	in->console_tokens--;
-	while (len > 0 && (ev->text[len - 1] == '\n' || ev->text[len - 1] == '\r'))
+	while (
+	    len > 0 && (ev->text[len - 1] == '\n' || ev->text[len - 1] == '\r'))
 		len--;
-	log_info("instance %s#%u %s: %.*s", in->svc->name, in->st.id, what,
-	    len, ev->text);
+	log_info("instance %s#%u %s: %.*s", in->svc->name, in->st.id, what, len,
+	    ev->text);
 }
 
 static void
@@ -761,8 +762,8 @@ svc_remove(struct svc *s, struct svc *successor)
 /* ---- the zone table for a config ---- */
 
 static struct dns_zones *
-zones_build(struct registry *r, const struct config *conf,
-    struct svc **svcs, size_t nsvcs, char *err, size_t errlen)
+zones_build(struct registry *r, const struct config *conf, struct svc **svcs,
+    size_t nsvcs, char *err, size_t errlen)
 {
 	const struct cfg_zone *cz;
 	const struct cfg_name *n;
@@ -810,7 +811,9 @@ zones_build(struct registry *r, const struct config *conf,
 		for (i = 0; i < nsvcs; i++) {
 			struct svc *s = svcs[i];
 
-			if (s->conf->zone != cz)
+			/* By name: a kept service still points into the
+			 * old config here. */
+			if (strcmp(s->conf->zone->name, cz->name) != 0)
 				continue;
 			names[nn++] = (struct dns_name_conf){
 			    .name = s->conf->name,
@@ -903,14 +906,18 @@ registry_apply(
 			if (next[i] == s)
 				kept = true;
 			else if (!reused[i] && !s->removed &&
-			         strcmp(next[i]->conf->name, s->conf->name) == 0)
+			         strcmp(next[i]->conf->name, s->conf->name) ==
+			             0)
 				successor = next[i];
 		}
 		if (kept || s->removed)
 			continue;
-		/* The new svc must be listed before held queries move. */
-		if (successor != NULL)
+		/* The new svc must be listed before held queries move;
+		 * its instances go on counting where the old ones were. */
+		if (successor != NULL) {
 			TAILQ_INSERT_TAIL(&r->svcs, successor, entry);
+			successor->next_id = s->next_id;
+		}
 		log_info("service %s: %s", s->name,
 		    successor ? "changed" : "removed");
 		svc_remove(s, successor);
@@ -979,8 +986,9 @@ registry_hold(struct registry *r, void *service, struct held *h,
 	bool was_empty;
 
 	if (s->removed || s->nheld >= MAX_HELD_PER_SVC) {
-		refuse_log(r, s, s->removed ? "service removed"
-		                            : "too many queries waiting");
+		refuse_log(r, s,
+		    s->removed ? "service removed"
+		               : "too many queries waiting");
 		return -1;
 	}
 	if (s->active == NULL) {
