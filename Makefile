@@ -92,6 +92,8 @@ run: deps
 
 bench: all
 	$(Q)tests/bench/boot $(BUILD)
+	$(Q)tests/bench/summon $(BUILD)
+	$(Q)tests/bench/qps $(BUILD)
 
 LINT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 lint:

@@ -12,6 +12,7 @@ bison libldns-dev libevent-dev
 ldnsutils knot-dnsutils
 iproute2 iputils-ping
 procps
+nsd dnsperf
 "
 
 missing=""
