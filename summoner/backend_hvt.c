@@ -155,7 +155,8 @@ read_cb(evutil_socket_t fd, short what, void *arg)
 		}
 		if (ctl_reader_feed(h->rd, buf, (size_t)n) != CTL_OK)
 			break;
-		while ((st = ctl_reader_next(h->rd, &hdr, &payload)) == CTL_OK) {
+		while (
+		    (st = ctl_reader_next(h->rd, &hdr, &payload)) == CTL_OK) {
 			dispatch(h, &hdr, payload);
 		}
 		if (st != CTL_EMORE) {
@@ -358,7 +359,8 @@ static int
 hvt_stop(struct inst *in)
 {
 	struct hvt *h = in->bdata;
-	struct timeval tv = {STOP_GRACE_MS / 1000, (STOP_GRACE_MS % 1000) * 1000};
+	struct timeval tv = {
+	    STOP_GRACE_MS / 1000, (STOP_GRACE_MS % 1000) * 1000};
 
 	if (h == NULL || h->reaped)
 		return 0;

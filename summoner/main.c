@@ -213,8 +213,8 @@ main(int argc, char **argv)
 	struct config *conf;
 	int ch, level = LOG_LEVEL_INFO, check = 0, use_syslog = 0;
 
-	while ((ch = getopt_long(argc, argv, "f:nvqdh", longopts, NULL)) !=
-	       -1) {
+	while (
+	    (ch = getopt_long(argc, argv, "f:nvqdh", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'f':
 			d.path = optarg;

@@ -37,13 +37,13 @@ struct inst {
 	TAILQ_ENTRY(inst) entry;
 	struct svc *svc;
 	const struct backend_ops *ops;
-	void *bdata;         /* the backend's */
-	bool warm;           /* in the pool: paused at entry, not summoned */
-	bool from_pool;      /* summoned by a resume */
+	void *bdata;          /* the backend's */
+	bool warm;            /* in the pool: paused at entry, not summoned */
+	bool from_pool;       /* summoned by a resume */
 	bool booting_counted; /* counts against max-concurrent-boots */
-	uint64_t t_summon;   /* when a query asked for it */
+	uint64_t t_summon;    /* when a query asked for it */
 	uint64_t t_last_query;
-	uint64_t memory;     /* bytes it was booted with */
+	uint64_t memory; /* bytes it was booted with */
 	struct event *idle_ev;
 	unsigned console_tokens;
 	uint64_t console_t;
@@ -56,8 +56,8 @@ struct svc {
 	struct registry *reg;
 	struct cref *cref;
 	struct cfg_service *conf;
-	char name[64];  /* for logs: "hello" */
-	char *printed;  /* the normalised config block, to compare on reload */
+	char name[64]; /* for logs: "hello" */
+	char *printed; /* the normalised config block, to compare on reload */
 	TAILQ_HEAD(, inst) insts;
 	unsigned next_id;
 	struct inst *active; /* ready, or booting for the held queries */

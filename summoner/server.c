@@ -31,13 +31,13 @@
 #include "server.h"
 
 #define UDP_BATCH       64
-#define UDP_ROUNDS      8          /* batches per wake-up, then yield */
+#define UDP_ROUNDS      8 /* batches per wake-up, then yield */
 #define UDP_RCVBUF      (4 << 20)
-#define TCP_IDLE_S      10         /* RFC 7766 suggests some seconds */
+#define TCP_IDLE_S      10 /* RFC 7766 suggests some seconds */
 #define TCP_MAX_CONNS   512
-#define TCP_MAX_PENDING 64         /* held queries per connection */
-#define TCP_MAX_OUTPUT  (1 << 20)  /* unread answers before we give up */
-#define ACCEPT_PAUSE_MS 100        /* after EMFILE and friends */
+#define TCP_MAX_PENDING 64        /* held queries per connection */
+#define TCP_MAX_OUTPUT  (1 << 20) /* unread answers before we give up */
+#define ACCEPT_PAUSE_MS 100       /* after EMFILE and friends */
 
 struct listener {
 	TAILQ_ENTRY(listener) entry;
@@ -138,16 +138,15 @@ udp_cb(evutil_socket_t fd, short what, void *arg)
 		nout = 0;
 		for (int i = 0; i < n; i++) {
 			size_t outlen = 0;
-			struct sockaddr *peer =
-			    (struct sockaddr *)&s->peers[i];
+			struct sockaddr *peer = (struct sockaddr *)&s->peers[i];
 			socklen_t plen = s->in_msgs[i].msg_hdr.msg_namelen;
 			enum dns_verdict v;
 			struct held *h;
 
 			s->stats.udp_queries++;
-			v = dns_answer(s->zones, s->in_buf[i], s->in_msgs[i].msg_len,
-			    DNS_UDP, s->out_buf[nout], sizeof(s->out_buf[nout]),
-			    &outlen, &q, &lk);
+			v = dns_answer(s->zones, s->in_buf[i],
+			    s->in_msgs[i].msg_len, DNS_UDP, s->out_buf[nout],
+			    sizeof(s->out_buf[nout]), &outlen, &q, &lk);
 			if (v == DNS_HOLD) {
 				h = held_new(&q, peer, plen);
 				if (h != NULL) {
@@ -261,8 +260,8 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 		v = dns_answer(s->zones, s->tcp_in, len, DNS_TCP, s->tcp_out,
 		    DNS_TCP_MAX, &outlen, &q, &lk);
 		if (v == DNS_HOLD) {
-			h = held_new(&q, (struct sockaddr *)&c->peer,
-			    sizeof(c->peer));
+			h = held_new(
+			    &q, (struct sockaddr *)&c->peer, sizeof(c->peer));
 			if (h != NULL) {
 				h->conn = c;
 				c->refs++;
@@ -381,10 +380,11 @@ server_answer_held(
 	enum dns_verdict v;
 
 	if (addrs != NULL)
-		v = dns_answer_service(s->zones, &h->q, addrs, s->tcp_out,
-		    DNS_TCP_MAX, &outlen);
+		v = dns_answer_service(
+		    s->zones, &h->q, addrs, s->tcp_out, DNS_TCP_MAX, &outlen);
 	else
-		v = dns_answer_servfail(&h->q, s->tcp_out, DNS_TCP_MAX, &outlen);
+		v = dns_answer_servfail(
+		    &h->q, s->tcp_out, DNS_TCP_MAX, &outlen);
 	if (h->conn != NULL) {
 		struct tcpconn *c = h->conn;
 
@@ -412,8 +412,8 @@ server_answer_held(
 /* ---- listeners ---- */
 
 static int
-bind_socket(const struct cfg_ip *ip, uint16_t port, int type, char *err,
-    size_t errlen)
+bind_socket(
+    const struct cfg_ip *ip, uint16_t port, int type, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
 	socklen_t sl;
@@ -486,8 +486,8 @@ listener_put(struct listener *l)
 }
 
 static struct listener *
-listener_new(struct server *s, const struct cfg_listen *cl, char *err,
-    size_t errlen)
+listener_new(
+    struct server *s, const struct cfg_listen *cl, char *err, size_t errlen)
 {
 	struct listener *l = calloc(1, sizeof(*l));
 
@@ -501,17 +501,17 @@ listener_new(struct server *s, const struct cfg_listen *cl, char *err,
 	l->refs = 1;
 	l->udp_fd = bind_socket(&cl->ip, cl->port, SOCK_DGRAM, err, errlen);
 	l->tcp_fd = l->udp_fd < 0 ? -1
-	                          : bind_socket(&cl->ip, cl->port,
-	                                SOCK_STREAM, err, errlen);
+	                          : bind_socket(&cl->ip, cl->port, SOCK_STREAM,
+	                                err, errlen);
 	if (l->udp_fd < 0 || l->tcp_fd < 0) {
 		listener_close(l);
 		free(l);
 		return NULL;
 	}
-	l->udp_ev = event_new(
-	    s->base, l->udp_fd, EV_READ | EV_PERSIST, udp_cb, l);
-	l->tcp_ev = event_new(
-	    s->base, l->tcp_fd, EV_READ | EV_PERSIST, accept_cb, l);
+	l->udp_ev =
+	    event_new(s->base, l->udp_fd, EV_READ | EV_PERSIST, udp_cb, l);
+	l->tcp_ev =
+	    event_new(s->base, l->tcp_fd, EV_READ | EV_PERSIST, accept_cb, l);
 	l->pause_ev = evtimer_new(s->base, accept_resume_cb, l);
 	if (l->udp_ev == NULL || l->tcp_ev == NULL || l->pause_ev == NULL ||
 	    event_add(l->udp_ev, NULL) < 0 || event_add(l->tcp_ev, NULL) < 0) {

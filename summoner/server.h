@@ -46,8 +46,8 @@ void server_set_registry(struct server *s, struct registry *r);
  * already bound are kept; new ones are bound before old ones are closed,
  * so a failure leaves everything as it was: returns -1 with a message.
  */
-int server_listen(struct server *s, const struct config *conf, char *err,
-    size_t errlen);
+int server_listen(
+    struct server *s, const struct config *conf, char *err, size_t errlen);
 
 /* Answer from z from now on; the server frees the table it had. */
 void server_set_zones(struct server *s, struct dns_zones *z);
