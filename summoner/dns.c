@@ -168,10 +168,13 @@ end_rr(struct writer *w, size_t at)
 	}
 }
 
+/* The SOA; in a negative answer (authority) its TTL is the smaller of
+ * its own and the SOA minimum, the negative-caching time (RFC 2308 3). */
 static void
-put_soa(struct writer *w, const struct dns_czone *z)
+put_soa(struct writer *w, const struct dns_czone *z, bool negative)
 {
-	size_t at = put_rr(w, z->apex.wire, z->apex.len, T_SOA, z->ttl);
+	uint32_t ttl = negative && z->minimum < z->ttl ? z->minimum : z->ttl;
+	size_t at = put_rr(w, z->apex.wire, z->apex.len, T_SOA, ttl);
 
 	put_name(w, z->mname.wire, z->mname.len);
 	put_name(w, z->rname.wire, z->rname.len);
@@ -192,7 +195,7 @@ put_answers(
 	size_t n = 0, at;
 
 	if (r->soa_answer) {
-		put_soa(w, r->zone);
+		put_soa(w, r->zone, false);
 		n++;
 	}
 	for (size_t i = 0; r->ns_answer && i < r->zone->nns; i++, n++) {
@@ -247,7 +250,7 @@ write_reply(struct writer *w, const struct dns_question *q,
 	if (!truncated) {
 		an = put_answers(w, q, r);
 		if (r->soa_auth && r->zone != NULL) {
-			put_soa(w, r->zone);
+			put_soa(w, r->zone, true);
 			ns = 1;
 		}
 	}

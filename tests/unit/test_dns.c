@@ -208,6 +208,9 @@ assert_soa_auth(ldns_pkt *p)
 {
 	assert_int_equal(ldns_pkt_nscount(p), 1);
 	assert_int_equal(rtype(ldns_pkt_authority(p), 0), LDNS_RR_TYPE_SOA);
+	/* RFC 2308 3: a negative answer's SOA lives min(TTL, minimum). */
+	assert_int_equal(
+	    ldns_rr_ttl(ldns_rr_list_rr(ldns_pkt_authority(p), 0)), 60);
 }
 
 static void

@@ -49,10 +49,11 @@ add_rdf(ldns_rr *rr, ldns_rdf *rdf)
 }
 
 static ldns_rr *
-soa_rr(const struct dns_czone *z)
+soa_rr(const struct dns_czone *z, bool negative)
 {
-	ldns_rr *rr = new_rr(
-	    wname_rdf(z->apex.wire, z->apex.len), LDNS_RR_TYPE_SOA, z->ttl);
+	uint32_t ttl = negative && z->minimum < z->ttl ? z->minimum : z->ttl;
+	ldns_rr *rr =
+	    new_rr(wname_rdf(z->apex.wire, z->apex.len), LDNS_RR_TYPE_SOA, ttl);
 	const uint32_t v[] = {
 	    z->serial, z->refresh, z->retry, z->expire, z->minimum};
 
@@ -77,7 +78,7 @@ ref_answers(
 	ldns_rr *rr;
 
 	if (r->soa_answer)
-		push(pkt, LDNS_SECTION_ANSWER, soa_rr(r->zone));
+		push(pkt, LDNS_SECTION_ANSWER, soa_rr(r->zone, false));
 	for (size_t i = 0; r->ns_answer && i < r->zone->nns; i++) {
 		rr = new_rr(wname_rdf(q->qname, q->qname_len), LDNS_RR_TYPE_NS,
 		    r->zone->ttl);
@@ -99,7 +100,7 @@ ref_answers(
 		push(pkt, LDNS_SECTION_ANSWER, rr);
 	}
 	if (r->soa_auth && r->zone != NULL)
-		push(pkt, LDNS_SECTION_AUTHORITY, soa_rr(r->zone));
+		push(pkt, LDNS_SECTION_AUTHORITY, soa_rr(r->zone, true));
 }
 
 static ldns_pkt *
