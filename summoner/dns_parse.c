@@ -87,7 +87,8 @@ dns_parse_query_ldns(
 	q->cd = (pkt[3] & 0x10) != 0;
 	if (q->opcode != LDNS_PACKET_QUERY)
 		return DNS_PARSE_NOTIMP;
-	if (get16(pkt + 4) != 1 || get16(pkt + 6) != 0 || get16(pkt + 8) != 0)
+	/* One authority record is allowed only for IXFR (checked below). */
+	if (get16(pkt + 4) != 1 || get16(pkt + 6) != 0 || get16(pkt + 8) > 1)
 		return DNS_PARSE_FORMERR;
 
 	/*
@@ -112,6 +113,22 @@ dns_parse_query_ldns(
 	q->qclass = get16(pkt + pos + 2);
 	pos += 4;
 	q->has_question = true;
+
+	/* RFC 1995: an IXFR query carries the client's SOA in the authority
+	 * section.  Read and check it, so the query gets its REFUSED. */
+	if (get16(pkt + 8) == 1) {
+		ldns_rr *rr = NULL;
+		bool ok = q->qtype == LDNS_RR_TYPE_IXFR &&
+		          ldns_wire2rr(&rr, pkt, len, &pos,
+		              LDNS_SECTION_AUTHORITY) == LDNS_STATUS_OK &&
+		          ldns_rr_get_type(rr) == LDNS_RR_TYPE_SOA;
+
+		ldns_rr_free(rr);
+		if (!ok) {
+			q->has_question = false;
+			return DNS_PARSE_FORMERR;
+		}
+	}
 
 	st = parse_additional(pkt, len, &pos, get16(pkt + 10), q);
 	if (st == DNS_PARSE_FORMERR)

@@ -414,6 +414,66 @@ answer__axfr__refused(void **state)
 	ldns_pkt_free(p);
 }
 
+/* A query for qtype with one record (rrstr) in its authority section. */
+static enum dns_verdict
+ask_with_authority(uint16_t qtype, const char *rrstr)
+{
+	ldns_pkt *p = NULL;
+	ldns_rr *rr = NULL;
+	uint8_t *wire = NULL;
+	size_t len = 0;
+	enum dns_verdict v;
+
+	assert_int_equal(ldns_pkt_query_new_frm_str(&p, "summoner.test.",
+	                     (ldns_rr_type)qtype, LDNS_RR_CLASS_IN, 0),
+	    LDNS_STATUS_OK);
+	assert_int_equal(
+	    ldns_rr_new_frm_str(&rr, rrstr, 0, NULL, NULL), LDNS_STATUS_OK);
+	assert_true(ldns_pkt_push_rr(p, LDNS_SECTION_AUTHORITY, rr));
+	assert_int_equal(ldns_pkt2wire(&wire, p, &len), LDNS_STATUS_OK);
+	v = ask(wire, len, DNS_TCP);
+	free(wire);
+	ldns_pkt_free(p);
+	return v;
+}
+
+static void
+answer__ixfr_with_client_soa__refused(void **state)
+{
+	ldns_pkt *p;
+
+	(void)state;
+	/* RFC 1995: the client's SOA rides in the authority section. */
+	assert_int_equal(ask_with_authority(LDNS_RR_TYPE_IXFR,
+	                     "summoner.test. 0 IN SOA a. b. 7 1 1 1 1"),
+	    DNS_REPLY);
+	p = decode();
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_REFUSED);
+	assert_int_equal(ldns_pkt_qdcount(p), 1);
+	ldns_pkt_free(p);
+}
+
+static void
+answer__authority_record_not_ixfr_soa__formerr(void **state)
+{
+	ldns_pkt *p;
+
+	(void)state;
+	assert_int_equal(ask_with_authority(LDNS_RR_TYPE_A,
+	                     "summoner.test. 0 IN SOA a. b. 7 1 1 1 1"),
+	    DNS_REPLY);
+	p = decode();
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_FORMERR);
+	assert_int_equal(ldns_pkt_qdcount(p), 0);
+	ldns_pkt_free(p);
+	assert_int_equal(ask_with_authority(LDNS_RR_TYPE_IXFR,
+	                     "summoner.test. 0 IN A 192.0.2.1"),
+	    DNS_REPLY);
+	p = decode();
+	assert_int_equal(ldns_pkt_get_rcode(p), LDNS_RCODE_FORMERR);
+	ldns_pkt_free(p);
+}
+
 static void
 answer__mixed_case__case_preserved_and_matched(void **state)
 {
@@ -876,6 +936,8 @@ main(void)
 	    cmocka_unit_test(answer__suffix_not_on_label__refused),
 	    cmocka_unit_test(answer__class_chaos__refused),
 	    cmocka_unit_test(answer__axfr__refused),
+	    cmocka_unit_test(answer__ixfr_with_client_soa__refused),
+	    cmocka_unit_test(answer__authority_record_not_ixfr_soa__formerr),
 	    cmocka_unit_test(answer__mixed_case__case_preserved_and_matched),
 	    cmocka_unit_test(answer__opcode_status__notimp),
 	    cmocka_unit_test(answer__response_bit__dropped),
