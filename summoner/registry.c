@@ -973,6 +973,18 @@ fail:
 	return NULL;
 }
 
+struct svc *
+registry_service(struct registry *r, const char *name)
+{
+	struct svc *s;
+
+	TAILQ_FOREACH(s, &r->svcs, entry)
+	if (!s->removed &&
+	    (strcmp(s->name, name) == 0 || strcmp(s->conf->name, name) == 0))
+		return s;
+	return NULL;
+}
+
 /* ---- the DNS seam ---- */
 
 static bool
@@ -1097,6 +1109,7 @@ registry_free(struct registry *r)
 		return;
 	while ((s = TAILQ_FIRST(&r->svcs)) != NULL) {
 		TAILQ_REMOVE(&r->svcs, s, entry);
+		answer_all(s, NULL); /* nothing waits forever */
 		while ((in = TAILQ_FIRST(&s->insts)) != NULL) {
 			TAILQ_REMOVE(&s->insts, in, entry);
 			if (in->ops->release != NULL)

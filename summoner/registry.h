@@ -91,6 +91,9 @@ struct registry *registry_new(struct event_base *base, struct server *srv);
 struct dns_zones *registry_apply(
     struct registry *r, struct config *conf, char *err, size_t errlen);
 
+/* The service called name ("hello" or "hello.zone."), or NULL. */
+struct svc *registry_service(struct registry *r, const char *name);
+
 /* The struct dns_service_lookup function; arg is the registry. */
 enum dns_service_state registry_lookup(
     void *arg, void *service, uint16_t qtype, struct dns_addrs *addrs);

@@ -185,7 +185,7 @@ port_busy() {
 
 started=false
 for _ in 1 2 3 4 5; do
-	PORT=$((20000 + RANDOM % 20000))
+	PORT=$((20000 + RANDOM % 12000)) # below the ephemeral ports
 	port_busy "$PORT" && continue
 	write_conf "$PORT"
 	"$SUMMONER" -f "$TMP/summoner.conf" -d >"$LOG" 2>&1 &

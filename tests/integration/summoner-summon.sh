@@ -28,7 +28,7 @@ trap cleanup EXIT
 free_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 20000))
+		p=$((20000 + RANDOM % 12000)) # below the ephemeral ports
 		if ! ss -Hlnu "sport = :$p" | grep -q . &&
 			! ss -Hlnt "sport = :$p" | grep -q .; then
 			echo "$p"
@@ -49,13 +49,15 @@ q() {
 		END { print (s == "" ? "NOANSWER" : s) a }'
 }
 
-# start NAME CONFIG-BODY: write a config and start a daemon on it.
+# start NAME CONFIG-BODY: write a config and start a daemon on it (on
+# another port if the one picked was taken meanwhile).
 start() {
-	local name=$1
-	PORT=$(free_port)
+	local name=$1 try
 	CONF=$TMP/$name.conf
 	LOG=$TMP/$name.log
-	cat >"$CONF" <<EOF
+	for try in 1 2 3 4 5; do
+		PORT=$(free_port)
+		cat >"$CONF" <<EOF
 listen on 127.0.0.1 port $PORT
 tender "$ROOT/$TENDER"
 state-dir "$TMP/state"
@@ -65,13 +67,15 @@ zone t.test. {
 }
 $2
 EOF
-	"$SUMMONER" -d -f "$CONF" >"$LOG" 2>&1 &
-	DPID=$!
-	PIDS+=("$DPID")
-	for _ in $(seq 100); do
-		grep -q "summoner started" "$LOG" && return 0
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.05
+		"$SUMMONER" -d -f "$CONF" >"$LOG" 2>&1 &
+		DPID=$!
+		PIDS+=("$DPID")
+		for _ in $(seq 100); do
+			grep -q "summoner started" "$LOG" && return 0
+			kill -0 "$DPID" 2>/dev/null || break
+			sleep 0.05
+		done
+		grep -q "Address already in use" "$LOG" || break
 	done
 	fail "$name: start" "the daemon did not start"
 	sed 's/^/    | /' "$LOG" | head -20
