@@ -129,8 +129,8 @@ static void
 apply(const char *body)
 {
 	char err[256];
-	struct dns_zones *z = registry_apply(reg, conf_of(body), err,
-	    sizeof(err));
+	struct dns_zones *z =
+	    registry_apply(reg, conf_of(body), err, sizeof(err));
 
 	assert_non_null(z);
 	dns_zones_free(z);
