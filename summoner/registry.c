@@ -304,6 +304,26 @@ inst_boot_done(struct inst *in)
 	}
 }
 
+/* Undo inst_new() and whatever the backend holds: the one way an
+ * instance is taken out of the accounts and freed. */
+static void
+inst_free(struct inst *in)
+{
+	struct svc *s = in->svc;
+	struct registry *r = s->reg;
+
+	inst_boot_done(in);
+	if (in->warm)
+		r->nwarm--;
+	TAILQ_REMOVE(&s->insts, in, entry);
+	r->ninst--;
+	r->memory -= in->memory;
+	if (in->bdata != NULL && in->ops->release != NULL)
+		in->ops->release(in);
+	event_free(in->idle_ev);
+	free(in);
+}
+
 /* Start a tender for s: paused (warm pool) or running (a summon). */
 static struct inst *
 inst_start(struct svc *s, bool paused, const char **why)
@@ -335,14 +355,7 @@ inst_start(struct svc *s, bool paused, const char **why)
 fail:
 	log_warnx("instance %s#%u: boot failed: %s", s->name, in->st.id, err);
 	*why = err;
-	inst_boot_done(in);
-	if (in->warm)
-		r->nwarm--;
-	TAILQ_REMOVE(&s->insts, in, entry);
-	r->ninst--;
-	r->memory -= in->memory;
-	event_free(in->idle_ev);
-	free(in);
+	inst_free(in);
 	return NULL;
 }
 
@@ -473,16 +486,7 @@ inst_gone(struct inst *in)
 		s->active = NULL;
 		answer_all(s, NULL);
 	}
-	inst_boot_done(in);
-	if (in->warm)
-		r->nwarm--;
-	TAILQ_REMOVE(&s->insts, in, entry);
-	r->ninst--;
-	r->memory -= in->memory;
-	if (in->ops->release != NULL)
-		in->ops->release(in);
-	event_free(in->idle_ev);
-	free(in);
+	inst_free(in);
 	if (s->removed && TAILQ_EMPTY(&s->insts)) {
 		TAILQ_REMOVE(&r->svcs, s, entry);
 		svc_free(s);
@@ -1110,13 +1114,8 @@ registry_free(struct registry *r)
 	while ((s = TAILQ_FIRST(&r->svcs)) != NULL) {
 		TAILQ_REMOVE(&r->svcs, s, entry);
 		answer_all(s, NULL); /* nothing waits forever */
-		while ((in = TAILQ_FIRST(&s->insts)) != NULL) {
-			TAILQ_REMOVE(&s->insts, in, entry);
-			if (in->ops->release != NULL)
-				in->ops->release(in);
-			event_free(in->idle_ev);
-			free(in);
-		}
+		while ((in = TAILQ_FIRST(&s->insts)) != NULL)
+			inst_free(in);
 		svc_free(s);
 	}
 	cref_put(r->cref);
