@@ -19,7 +19,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -49,15 +48,6 @@ struct hvt {
 static LIST_HEAD(, hvt) tenders = LIST_HEAD_INITIALIZER(tenders);
 static struct event_base *hvt_base;
 
-static uint64_t
-mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 void
 backend_hvt_init(struct event_base *base)
 {
@@ -74,7 +64,7 @@ maybe_finish(struct hvt *h)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.type = CTL_EXITED;
-	ev.t_ns = h->have_exit ? h->exited.t_ns : mono_ns();
+	ev.t_ns = h->have_exit ? h->exited.t_ns : instance_clock();
 	ev.u.exited = h->exited;
 	registry_backend_event(h->in, &ev);
 }
@@ -208,7 +198,7 @@ backend_hvt_reap(void)
 		h->reaped = true;
 		if (!h->have_exit) {
 			/* Died without a word (killed, crashed). */
-			h->exited.t_ns = mono_ns();
+			h->exited.t_ns = instance_clock();
 			if (WIFSIGNALED(status)) {
 				h->exited.status = 128 + WTERMSIG(status);
 				h->exited.reason = CTL_EXIT_ERROR;

@@ -183,11 +183,11 @@ config_ip_str(const struct cfg_ip *ip, char *buf, size_t len)
 	return buf;
 }
 
-static int
-ip_eq(const struct cfg_ip *a, const struct cfg_ip *b)
+bool
+config_ip_eq(const struct cfg_ip *a, const struct cfg_ip *b)
 {
 	if (a->af != b->af)
-		return 0;
+		return false;
 	if (a->af == AF_INET)
 		return a->u.v4.s_addr == b->u.v4.s_addr;
 	return memcmp(&a->u.v6, &b->u.v6, sizeof(a->u.v6)) == 0;
@@ -378,7 +378,7 @@ validate_service(struct config *conf, struct cfg_service *s, FILE *errs)
 			{
 				if (b == a)
 					break;
-				if (ip_eq(&a->ip, &b->ip)) {
+				if (config_ip_eq(&a->ip, &b->ip)) {
 					config_error(errs, s->file, a->line,
 					    "address %s already used by "
 					    "service %s",
@@ -407,7 +407,7 @@ config_validate(struct config *conf, FILE *errs)
 	{
 		for (m = TAILQ_FIRST(&conf->listens); m != l;
 		     m = TAILQ_NEXT(m, entry))
-			if (m->port == l->port && ip_eq(&m->ip, &l->ip))
+			if (m->port == l->port && config_ip_eq(&m->ip, &l->ip))
 				break;
 		if (m != l) {
 			config_error(errs, l->file, l->line,

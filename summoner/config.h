@@ -12,6 +12,7 @@
 #include <sys/queue.h>
 
 #include <netinet/in.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -149,5 +150,6 @@ void config_error(FILE *errs, const char *file, int line, const char *fmt, ...)
 char *config_name(const char *in, const char *origin, const char **why);
 int config_ip(const char *s, struct cfg_ip *ip);
 const char *config_ip_str(const struct cfg_ip *ip, char *buf, size_t len);
+bool config_ip_eq(const struct cfg_ip *a, const struct cfg_ip *b);
 
 #endif

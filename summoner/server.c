@@ -523,16 +523,6 @@ listener_new(
 	return l;
 }
 
-static bool
-same_ip(const struct cfg_ip *a, const struct cfg_ip *b)
-{
-	if (a->af != b->af)
-		return false;
-	if (a->af == AF_INET)
-		return a->u.v4.s_addr == b->u.v4.s_addr;
-	return memcmp(&a->u.v6, &b->u.v6, sizeof(a->u.v6)) == 0;
-}
-
 int
 server_listen(
     struct server *s, const struct config *conf, char *err, size_t errlen)
@@ -547,7 +537,7 @@ server_listen(
 	TAILQ_FOREACH(cl, &conf->listens, entry)
 	{
 		TAILQ_FOREACH(l, &s->listeners, entry)
-		if (same_ip(&l->ip, &cl->ip) && l->port == cl->port)
+		if (config_ip_eq(&l->ip, &cl->ip) && l->port == cl->port)
 			break;
 		if (l != NULL) {
 			l->keep = true;
