@@ -29,15 +29,22 @@ have_kvm() {
 }
 
 # expect NAME FILE REGEX...: pass if every extended regex matches a line
-# of FILE, else fail naming the first that does not (and show FILE).
+# of FILE (a REGEX starting with ! must match no line), else fail naming
+# the first that does not hold (and show FILE).
 expect() {
 	local name=$1 file=$2
 	shift 2
 	local re
 	for re in "$@"; do
-		if ! grep -Eq -- "$re" "$file"; then
+		if [[ $re == '!'* ]]; then
+			if grep -Eq -- "${re#!}" "$file"; then
+				fail "$name" "unexpected line matching /${re#!}/"
+				sed 's/^/    | /' "$file" | head -60
+				return 1
+			fi
+		elif ! grep -Eq -- "$re" "$file"; then
 			fail "$name" "no line matches /$re/"
-			sed 's/^/    | /' "$file" | head -40
+			sed 's/^/    | /' "$file" | head -60
 			return 1
 		fi
 	done

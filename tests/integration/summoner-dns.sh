@@ -57,27 +57,6 @@ if ! have_kvm; then
 	exit 0
 fi
 
-# want NAME FILE REGEX...: like expect, but a REGEX starting with ! must
-# match no line.
-want() {
-	local name=$1 file=$2 re
-	shift 2
-	for re in "$@"; do
-		if [[ $re == '!'* ]]; then
-			if grep -Eq -- "${re#!}" "$file"; then
-				fail "$name" "unexpected line matching /${re#!}/"
-				sed 's/^/    | /' "$file" | head -60
-				return 1
-			fi
-		elif ! grep -Eq -- "$re" "$file"; then
-			fail "$name" "no line matches /$re/"
-			sed 's/^/    | /' "$file" | head -60
-			return 1
-		fi
-	done
-	pass "$name"
-}
-
 # ---- the configuration ----------------------------------------------------
 
 head -c 8192 /dev/urandom >"$TMP/junk.hvt"
@@ -234,7 +213,7 @@ row() {
 		o=$TMP/kdig.$((++N))
 		# shellcheck disable=SC2086
 		if [ $tr = tcp ]; then K +tcp $args >"$o"; else K $args >"$o"; fi
-		want "dns $tr: $label" "$o" "$@"
+		expect "dns $tr: $label" "$o" "$@"
 	done
 }
 
@@ -308,20 +287,20 @@ reject "log: no boot for MX/TXT/ANY at a.b, nor AAAA at aonly" "$LOG" \
 # AXFR and IXFR: refused (kdig's AXFR goes over TCP).
 o=$TMP/axfr
 K t.test AXFR >"$o"
-want "dns tcp: AXFR: REFUSED (kdig)" "$o" "REFUSED"
+expect "dns tcp: AXFR: REFUSED (kdig)" "$o" "REFUSED"
 
 # ---- summons --------------------------------------------------------------
 
 o=$TMP/summon
 K hello.t.test A >"$o"
-want "dns udp: summon hello A: AA, its address after the boot" "$o" \
+expect "dns udp: summon hello A: AA, its address after the boot" "$o" \
 	"$AA_OK" 'status: NOERROR' 'ANSWER: 1;' \
 	"^hello\.t\.test\.${W}60${W}IN${W}A${W}10\.77\.0\.2$"
 expect "log: hello booted (booting -> ready)" "$LOG" \
 	'instance hello#1: booting -> ready'
 o=$TMP/summon-tcp
 K +tcp tcphello.t.test AAAA >"$o"
-want "dns tcp: summon tcphello AAAA: AA, its address after the boot" "$o" \
+expect "dns tcp: summon tcphello AAAA: AA, its address after the boot" "$o" \
 	"$AA_OK" 'status: NOERROR' 'ANSWER: 1;' \
 	"^tcphello\.t\.test\.${W}60${W}IN${W}AAAA${W}fd00::6$"
 expect "log: tcphello booted (booting -> ready)" "$LOG" \
@@ -346,7 +325,7 @@ row "ready service, MX: NODATA with SOA" "hello.t.test MX" \
 # boot-on { A }: A boots it; then AAAA finds no IPv6 address: NODATA.
 o=$TMP/aonly
 K +tcp aonly.t.test A >"$o"
-want "dns tcp: summon aonly A (boot-on { A })" "$o" \
+expect "dns tcp: summon aonly A (boot-on { A })" "$o" \
 	"$AA_OK" 'ANSWER: 1;' "^aonly\.t\.test\.${W}60${W}IN${W}A${W}10\.77\.0\.3$"
 expect "log: aonly booted by A" "$LOG" 'instance aonly#1: booting -> ready'
 row "ready IPv4-only service, AAAA: NODATA with SOA" "aonly.t.test AAAA" \
@@ -361,7 +340,7 @@ jp=$!
 K +tcp junk.t.test A >"$TMP/junk-tcp"
 wait $jp
 for tr in udp tcp; do
-	want "dns $tr: failed boot: SERVFAIL, question echoed" "$TMP/junk-$tr" \
+	expect "dns $tr: failed boot: SERVFAIL, question echoed" "$TMP/junk-$tr" \
 		'status: SERVFAIL' 'QUERY: 1;' 'ANSWER: 0;' "^;; junk\.t\.test\.${W}IN${W}A"
 done
 
@@ -372,12 +351,12 @@ for tr in udp tcp; do
 	topt=()
 	[ $tr = tcp ] && topt=(-t)
 	drill -p "$PORT" "${topt[@]}" @127.0.0.1 HeLLo.T.TeSt A >"$o" 2>&1
-	want "dns $tr: question case preserved, answer owner too (drill)" "$o" \
+	expect "dns $tr: question case preserved, answer owner too (drill)" "$o" \
 		'rcode: NOERROR' 'flags: qr aa rd ;' "^;; HeLLo\.T\.TeSt\.${W}IN${W}A" \
 		"^HeLLo\.T\.TeSt\.${W}60${W}IN${W}A${W}10\.77\.0\.2"
 	o=$TMP/drill-nx-$tr
 	drill -p "$PORT" "${topt[@]}" @127.0.0.1 NoPe.T.TeSt A >"$o" 2>&1
-	want "dns $tr: NXDOMAIN question case preserved (drill)" "$o" \
+	expect "dns $tr: NXDOMAIN question case preserved (drill)" "$o" \
 		'rcode: NXDOMAIN' "^;; NoPe\.T\.TeSt\.${W}IN${W}A"
 done
 
@@ -398,54 +377,54 @@ row "NXDOMAIN with EDNS: OPT kept" "+edns nope.t.test A" \
 # The big answer: 40 AAAA.  Boot it first.
 o=$TMP/big-boot
 K +tcp big.t.test AAAA >"$o"
-want "dns tcp: summon big AAAA: all 40 addresses" "$o" "$AA_OK" 'ANSWER: 40;' \
+expect "dns tcp: summon big AAAA: all 40 addresses" "$o" "$AA_OK" 'ANSWER: 40;' \
 	"^big\.t\.test\.${W}60${W}IN${W}AAAA${W}fd00:b16::28$"
 o=$TMP/big-udp
 K +ignore +noedns big.t.test AAAA >"$o"
-want "dns udp: answer > 512 without EDNS: TC=1, empty answer" "$o" \
+expect "dns udp: answer > 512 without EDNS: TC=1, empty answer" "$o" \
 	'Flags: qr aa tc rd;' 'ANSWER: 0; AUTHORITY: 0;' 'QUERY: 1;' "$NO_OPT"
 o=$TMP/big-udp512
 K +ignore +bufsize=512 big.t.test AAAA >"$o"
-want "dns udp: answer > 512 with EDNS size 512: TC=1, OPT kept" "$o" \
+expect "dns udp: answer > 512 with EDNS size 512: TC=1, OPT kept" "$o" \
 	'Flags: qr aa tc rd;' 'ANSWER: 0;' 'UDP size: 1232 B'
 o=$TMP/big-udp4096
 K +ignore +bufsize=4096 big.t.test AAAA >"$o"
-want "dns udp: the same with EDNS size 4096: fits in 1232, no TC" "$o" \
+expect "dns udp: the same with EDNS size 4096: fits in 1232, no TC" "$o" \
 	'Flags: qr aa rd;' 'ANSWER: 40;'
 o=$TMP/big-retry
 K +noedns big.t.test AAAA >"$o"
-want "dns udp->tcp: kdig retries the TC answer over TCP and gets all 40" "$o" \
+expect "dns udp->tcp: kdig retries the TC answer over TCP and gets all 40" "$o" \
 	'ANSWER: 40;' '\(TCP\)'
 o=$TMP/big-tcp
 K +tcp +noedns big.t.test AAAA >"$o"
-want "dns tcp: the full answer without EDNS" "$o" "$AA_OK" 'ANSWER: 40;' \
+expect "dns tcp: the full answer without EDNS" "$o" "$AA_OK" 'ANSWER: 40;' \
 	"^big\.t\.test\.${W}60${W}IN${W}AAAA${W}fd00:b16::1$"
 o=$TMP/big-udp1000
 K +ignore +bufsize=1000 big.t.test AAAA >"$o"
-want "dns udp: EDNS size 1000 < answer: TC=1" "$o" 'Flags: qr aa tc rd;' 'ANSWER: 0;'
+expect "dns udp: EDNS size 1000 < answer: TC=1" "$o" 'Flags: qr aa tc rd;' 'ANSWER: 0;'
 o=$TMP/big-udp100
 K +ignore +bufsize=100 t.test NS >"$o"
-want "dns udp: EDNS size 100 counts as 512: small answer not truncated" "$o" \
+expect "dns udp: EDNS size 100 counts as 512: small answer not truncated" "$o" \
 	'Flags: qr aa rd;' 'ANSWER: 2;'
 
 # Held answers obey the same limits: a UDP summon without EDNS of a
 # service whose answer exceeds 512 gets TC=1, with EDNS 4096 all 40.
 o=$TMP/big2
 K +ignore +noedns big2.t.test AAAA >"$o"
-want "dns udp: held answer > 512 without EDNS: TC=1, empty answer" "$o" \
+expect "dns udp: held answer > 512 without EDNS: TC=1, empty answer" "$o" \
 	'Flags: qr aa tc rd;' 'ANSWER: 0; AUTHORITY: 0;' "$NO_OPT"
 expect "log: big2 booted" "$LOG" 'instance big2#1: booting -> ready'
 o=$TMP/big3
 K +ignore +bufsize=4096 big3.t.test AAAA >"$o"
-want "dns udp: held answer with EDNS 4096: all 40, OPT 1232" "$o" \
+expect "dns udp: held answer with EDNS 4096: all 40, OPT 1232" "$o" \
 	'Flags: qr aa rd;' 'ANSWER: 40;' 'UDP size: 1232 B'
 o=$TMP/edns-held
 K +dnssec edns.t.test A >"$o"
-want "dns udp: held answer keeps EDNS: OPT 1232, DO copied" "$o" \
+expect "dns udp: held answer keeps EDNS: OPT 1232, DO copied" "$o" \
 	"$AA_OK" 'ANSWER: 1;' 'Version: 0; flags: do; UDP size: 1232 B'
 o=$TMP/mixcase-held
 drill -p "$PORT" @127.0.0.1 MiXcAsE.T.TeSt A >"$o" 2>&1
-want "dns udp: held answer keeps the question's case (drill)" "$o" \
+expect "dns udp: held answer keeps the question's case (drill)" "$o" \
 	'rcode: NOERROR' "^;; MiXcAsE\.T\.TeSt\.${W}IN${W}A" \
 	"^MiXcAsE\.T\.TeSt\.${W}60${W}IN${W}A${W}10\.77\.0\.9"
 
@@ -501,7 +480,7 @@ rawrow() {
 			raw -n 1 -w 1500 -- "$hex" | head -1 >"$o.hex"
 		fi
 		desc "$(cat "$o.hex")" >"$o"
-		want "dns $tr: $label" "$o" "$@"
+		expect "dns $tr: $label" "$o" "$@"
 	done
 }
 
@@ -578,7 +557,7 @@ rawrow "IXFR outside the zones: REFUSED" \
 # like any transfer.
 o=$TMP/ixfr
 K t.test IXFR=7 >"$o"
-want "dns tcp: kdig IXFR (SOA in authority): REFUSED" "$o" "REFUSED"
+expect "dns tcp: kdig IXFR (SOA in authority): REFUSED" "$o" "REFUSED"
 
 # The question echoed byte for byte and the owner name the question's.
 for tr in udp tcp; do
@@ -607,7 +586,7 @@ raw -t -n 5 -w 5000 -- \
 	"$(hdr 0004 0100 0001 0000 0000 0000)$(wname nope.t.test)00010001" \
 	"$(hdr 0005 0100 0002 0000 0000 0000)$Q_SOA$Q_SOA" >"$o.hex"
 while read -r h; do desc "$h"; done <"$o.hex" >"$o"
-want "dns tcp: 5 pipelined queries on one connection, 5 answers" "$o" \
+expect "dns tcp: 5 pipelined queries on one connection, 5 answers" "$o" \
 	'^id=0001 .*aa=1 .*rcode=0 qd=1 an=1 ' '^id=0002 .*rcode=0 qd=1 an=1 ' \
 	'^id=0003 .*rcode=0 qd=1 an=2 ' '^id=0004 .*rcode=3 qd=1 an=0 ns=1 ' \
 	'^id=0005 .*rcode=1 qd=0 '
@@ -631,7 +610,7 @@ alive() {
 		return 1
 	fi
 	{ K t.test SOA; K +tcp hello.t.test A; } >"$o"
-	want "$name" "$o" "$SOA_T" "^hello\.t\.test\.${W}60${W}IN${W}A${W}10\.77\.0\.2$"
+	expect "$name" "$o" "$SOA_T" "^hello\.t\.test\.${W}60${W}IN${W}A${W}10\.77\.0\.2$"
 }
 
 # A pool of random bytes, cut into packets.
@@ -675,7 +654,7 @@ alive "tcp: truncated, zero-length, 65535 and random streams, still alive and co
 o=$TMP/zero
 raw -t -r -n 1 -w 2000 -- 0000 >"$o.hex"
 desc "$(head -1 "$o.hex")" >"$o"
-want "dns tcp: a zero-length message closes the connection" "$o" '^closed '
+expect "dns tcp: a zero-length message closes the connection" "$o" '^closed '
 
 # ---- TCP idle timeout -----------------------------------------------------
 
