@@ -69,8 +69,10 @@ ALL_TARGETS :=
 TEST_BINS :=
 
 include mk/health.mk
+include mk/policies.mk
 include mk/tender.mk
 include mk/summoner.mk
+include mk/summonerctl.mk
 include mk/guests.mk
 include mk/tests.mk
 

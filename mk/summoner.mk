@@ -33,12 +33,13 @@ endif
 # The daemon itself.  The control protocol's framing (tender/ctlproto.c)
 # comes from libtender.a: one implementation for both ends.
 SUMMONER_BIN := $(BUILD)/summoner
-SUMMONER_LIBS += -levent
+SUMMONER_LIBS += -levent -lsqlite3 -ljson-c
 
-$(SUMMONER_BIN): $(OBJ)/summoner/main.o $(SUMMONER_LIB) $(TENDER_LIB) \
-		$(MODE_STAMP)
+$(SUMMONER_BIN): $(OBJ)/summoner/main.o $(SUMMONER_LIB) $(POLICIES_LIB) \
+		$(HEALTH_LIB) $(TENDER_LIB) $(MODE_STAMP)
 	$(call say,LD,$@)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $(OBJ)/summoner/main.o \
-		$(SUMMONER_LIB) $(TENDER_LIB) $(SUMMONER_LIBS) $(HOST_LIBS)
+		$(SUMMONER_LIB) $(POLICIES_LIB) $(TENDER_LIB) $(HEALTH_LIB) \
+		$(SUMMONER_LIBS) $(HOST_LIBS)
 
 ALL_TARGETS += $(SUMMONER_BIN)

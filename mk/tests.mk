@@ -9,19 +9,19 @@ TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
 # dnsbench drives the DNS engine, so it links the summoner's library.
 DNSBENCH := $(BUILD)/tests/dnsbench
 
-$(UNIT_BINS): $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(SUMMONER_LIB) $(TENDER_LIB) $(HEALTH_LIB) $(MODE_STAMP)
+$(UNIT_BINS): $(BUILD)/tests/%: $(OBJ)/tests/unit/%.o $(SUMMONER_LIB) $(POLICIES_LIB) $(TENDER_LIB) $(HEALTH_LIB) $(MODE_STAMP)
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(SUMMONER_LIB) $(TENDER_LIB) $(HEALTH_LIB) -lcmocka $(SUMMONER_LIBS) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(SUMMONER_LIB) $(POLICIES_LIB) $(TENDER_LIB) $(HEALTH_LIB) -lcmocka $(SUMMONER_LIBS) $(HOST_LIBS)
 
 $(TOOL_BINS): $(BUILD)/tests/%: $(OBJ)/tests/tools/%.o $(TENDER_LIB) $(HEALTH_LIB) $(MODE_STAMP)
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(TENDER_LIB) $(HEALTH_LIB) $(HOST_LIBS)
 
-$(DNSBENCH): $(OBJ)/tests/tools/dnsbench.o $(SUMMONER_LIB) $(MODE_STAMP)
+$(DNSBENCH): $(OBJ)/tests/tools/dnsbench.o $(SUMMONER_LIB) $(POLICIES_LIB) $(TENDER_LIB) $(HEALTH_LIB) $(MODE_STAMP)
 	$(call say,LD,$@)
 	$(Q)mkdir -p $(dir $@)
-	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(SUMMONER_LIB) $(SUMMONER_LIBS) $(HOST_LIBS)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(SUMMONER_LIB) $(POLICIES_LIB) $(TENDER_LIB) $(HEALTH_LIB) $(SUMMONER_LIBS) $(HOST_LIBS)
 
 ALL_TARGETS += $(UNIT_BINS) $(TOOL_BINS) $(DNSBENCH)

@@ -13,6 +13,8 @@ ldnsutils knot-dnsutils
 iproute2 iputils-ping
 procps
 nsd dnsperf
+libsqlite3-dev sqlite3 libjson-c-dev
+gdb netcat-openbsd
 "
 
 missing=""

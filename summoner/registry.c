@@ -46,7 +46,7 @@ struct registry {
 	struct event_base *base;
 	struct server *srv;
 	struct cref *cref; /* the current configuration */
-	TAILQ_HEAD(, svc) svcs;
+	struct svc_list svcs;
 	unsigned ninst, nbooting, nwarm;
 	uint64_t memory;
 	struct registry_stats stats;
@@ -1121,4 +1121,10 @@ registry_free(struct registry *r)
 	cref_put(r->cref);
 	event_free(r->refill_ev);
 	free(r);
+}
+
+const struct svc_list *
+registry_services(const struct registry *r)
+{
+	return &r->svcs;
 }

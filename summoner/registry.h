@@ -25,6 +25,7 @@ struct event_base;
 struct event;
 struct server;
 struct held;
+struct policy;
 
 /* A loaded config, shared by the services that came from it. */
 struct cref {
@@ -49,6 +50,46 @@ struct inst {
 	uint64_t console_t;
 	unsigned console_dropped;
 	char fault[160]; /* the last fault, for the log */
+
+	/* health (filled from heartbeats; shown by summonerctl) */
+	uint64_t beats, misses; /* heartbeats seen, misses detected */
+	uint64_t t_last_beat;   /* instance_clock of the last one, 0 none */
+	uint64_t last_seq, progress;
+	uint32_t conns;
+	char status[128]; /* last STATUS= */
+	char token[33];   /* UDP heartbeat token, hex */
+
+	/* the last fault's capture (empty strings when none) */
+	char fault_kind[24]; /* "exception", "exit", ... */
+	char signature[17];  /* health_signature(), hex */
+	char fault_dir[256]; /* one directory per fault */
+	char core[300];      /* fault_dir/core, when written */
+	char *backtrace;     /* frames, '\n'-separated, innermost first */
+
+	/* quarantine */
+	char gdb[128];      /* the argument for gdb's "target remote" */
+	uint64_t t_expires; /* instance_clock when it ends, 0 never */
+	struct event *expire_ev;
+	long adopted_pid; /* re-adopted from the journal: not ours */
+};
+
+/* A line of an instance's console or log, kept per service for
+ * "summonerctl logs". */
+#define SVC_LOG_LINES 256
+#define SVC_LOG_TEXT  240
+
+enum svc_log_kind {
+	SVC_LOG_CONSOLE = 0,
+	SVC_LOG_GUEST,    /* hb_log() */
+	SVC_LOG_SUMMONER, /* transitions and decisions */
+};
+
+struct svc_log_line {
+	uint64_t t_wall_ms;
+	unsigned id;  /* instance */
+	uint8_t kind; /* enum svc_log_kind */
+	uint16_t len;
+	char text[SVC_LOG_TEXT];
 };
 
 struct svc {
@@ -69,6 +110,19 @@ struct svc {
 	size_t n4;
 	struct in6_addr *v6;
 	size_t n6;
+
+	/* the policy's bookkeeping (policies/policy.h) */
+	void *pol_history;
+	bool retired;             /* answers as its policy's retire says */
+	unsigned quarantined;     /* instances now quarantined */
+	struct event *restart_ev; /* a restart waiting out its back-off */
+	uint64_t t_restart;       /* when it fires (instance_clock) */
+	uint64_t faults;
+
+	/* the last SVC_LOG_LINES console/log lines, a ring */
+	struct svc_log_line *log;
+	unsigned log_head, log_count;
+	uint64_t log_seq; /* lines ever added: followers track it */
 };
 
 struct registry_stats {
@@ -115,5 +169,53 @@ void registry_shutdown(struct registry *r, void (*done)(void *), void *arg);
 void registry_stats(const struct registry *r, struct registry_stats *st);
 
 void registry_free(struct registry *r);
+
+/* ---- for the control socket (summoner/control.c) ---- */
+
+TAILQ_HEAD(svc_list, svc);
+
+/* Every service, in config order. */
+const struct svc_list *registry_services(const struct registry *r);
+
+/*
+ * The instance "name" names: "www#3" is that instance; "www" is the
+ * service's most interesting one (quarantined first, then the active
+ * instance, then the newest).  Sets *svc to the service either way (NULL
+ * when no service has that name).  Returns NULL when there is none.
+ */
+struct inst *registry_find(
+    struct registry *r, const char *name, struct svc **svc);
+
+/*
+ * Operator actions.  name as for registry_find().  Each returns 0, or -1
+ * with a one-line reason in err ("no service named x", "www#3 is not
+ * quarantined", ...).  They start the action and return at once.
+ *   summon:  boot the service's instance if none is active (no client
+ *            query is held; limits apply, the rate limit does not)
+ *   stop:    stop the instance (or every running instance of the service)
+ *   restart: stop the active instance and boot a new one at once
+ *   release: end a quarantine: stop the frozen instance
+ *   retire:  retire the service: stop its instances, answer as its policy
+ *            says for retired services (NXDOMAIN when it says nothing)
+ */
+int registry_ctl_summon(
+    struct registry *r, const char *name, char *err, size_t errlen);
+int registry_ctl_stop(
+    struct registry *r, const char *name, char *err, size_t errlen);
+int registry_ctl_restart(
+    struct registry *r, const char *name, char *err, size_t errlen);
+int registry_ctl_release(
+    struct registry *r, const char *name, char *err, size_t errlen);
+int registry_ctl_retire(
+    struct registry *r, const char *name, char *err, size_t errlen);
+
+/*
+ * Called for every line added to a service's log ring (after it is
+ * added); control.c points it at its "logs -f" followers.  NULL: none.
+ */
+extern void (*registry_log_tap)(struct svc *s, const struct svc_log_line *l);
+
+/* The policy a service runs under (its own, else the default one). */
+const struct policy *registry_policy(const struct svc *s);
 
 #endif /* SUMMONER_REGISTRY_H */

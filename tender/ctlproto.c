@@ -37,9 +37,12 @@ static const struct ctl_type_info {
     {CTL_EXITED, "exited", sizeof(struct ctl_exited), 0},
     {CTL_PAUSED, "paused", sizeof(struct ctl_text), 0},
     {CTL_RESUMED, "resumed", sizeof(struct ctl_text), 0},
+    {CTL_CAPTURED, "captured", sizeof(struct ctl_captured), 1},
+    {CTL_GDB, "gdb", sizeof(struct ctl_text), 1},
     {CTL_STOP, "stop", 0, 0},
     {CTL_PAUSE, "pause", 0, 0},
     {CTL_RESUME, "resume", 0, 0},
+    {CTL_GDB_OPEN, "gdb-open", sizeof(struct ctl_gdb_open), 1},
 };
 
 static const struct ctl_type_info *

@@ -54,10 +54,13 @@ enum ctl_type {
 	CTL_EXITED = 7,    /* struct ctl_exited */
 	CTL_PAUSED = 8,    /* struct ctl_text (no text): vCPU is paused */
 	CTL_RESUMED = 9,   /* struct ctl_text (no text): vCPU runs again */
+	CTL_CAPTURED = 10, /* struct ctl_captured + text: after a FAULT */
+	CTL_GDB = 11,      /* struct ctl_text + where the gdb stub listens */
 	/* down: parent -> tender */
-	CTL_STOP = 64,   /* no payload: end the guest, exit */
-	CTL_PAUSE = 65,  /* no payload: freeze the vCPU */
-	CTL_RESUME = 66, /* no payload: let a paused vCPU run */
+	CTL_STOP = 64,     /* no payload: end the guest, exit */
+	CTL_PAUSE = 65,    /* no payload: freeze the vCPU */
+	CTL_RESUME = 66,   /* no payload: let a paused vCPU run */
+	CTL_GDB_OPEN = 67, /* struct ctl_gdb_open + address: start the stub */
 };
 
 struct ctl_hdr {
@@ -131,6 +134,40 @@ struct ctl_fault {
 	uint16_t cs, ss, ds, es, fs, gs;
 	uint32_t hcall; /* hypercall number for BAD_HCALL, else 0 */
 	                /* followed by a message */
+};
+
+/*
+ * CAPTURED follows a FAULT once the tender has written the fault's
+ * artifacts (before any decision).  Its text is lines separated by '\n':
+ * the first is the fault directory (absolute path, empty when nothing
+ * could be written), then one line per backtrace frame, innermost first:
+ * "0x<pc> <function>+0x<offset>" or "0x<pc> ?" when no symbol matches.
+ * After a FAULT the tender keeps the vCPU frozen and waits for STOP
+ * (exit) or GDB_OPEN (quarantine: the stub serves the frozen VM).
+ */
+#define CTL_CAPTURED_CORE   0x1 /* core file written */
+#define CTL_CAPTURED_REPORT 0x2 /* report.json written */
+#define CTL_CAPTURED_TAIL   0x4 /* console tail written */
+
+struct ctl_captured {
+	uint64_t t_ns;
+	uint32_t flags;   /* CTL_CAPTURED_* */
+	uint32_t nframes; /* backtrace lines that follow the directory */
+	                  /* followed by the text described above */
+};
+
+/*
+ * GDB_OPEN: text is "unix:/path/to/sock" (created with mode 0600) or
+ * "tcp:127.0.0.1:PORT" (PORT 0: any free port).  The tender answers with
+ * CTL_GDB whose text is the argument for gdb's "target remote"
+ * ("/path/to/sock" or "127.0.0.1:40123"), or a FAULT-free CTL_LOG line
+ * saying why it could not.  A quarantined tender whose parent goes away
+ * keeps serving the stub (the summoner re-adopts it from its journal).
+ */
+struct ctl_gdb_open {
+	uint32_t flags; /* 0 for now */
+	uint32_t pad;
+	/* followed by the address text */
 };
 
 enum ctl_exit_reason {

@@ -182,7 +182,7 @@ encode__errors__refused(void **state)
 	assert_int_equal(
 	    ctl_encode(buf, sizeof(buf), 0, NULL, 0, NULL, 0), CTL_ETYPE);
 	assert_int_equal(
-	    ctl_encode(buf, sizeof(buf), 10, &ready, sizeof(ready), NULL, 0),
+	    ctl_encode(buf, sizeof(buf), 40, &ready, sizeof(ready), NULL, 0),
 	    CTL_ETYPE);
 	assert_int_equal(ctl_encode(buf, sizeof(buf), CTL_READY, &ready,
 	                     sizeof(ready) - 1, NULL, 0),
@@ -292,7 +292,7 @@ parse__trailing_bytes__frame_only(void **state)
 static void
 payload__unknown_type__etype_but_framed(void **state)
 {
-	static const uint16_t unknown[] = {0, 10, 63, 67, 0xffff};
+	static const uint16_t unknown[] = {0, 40, 63, 99, 0xffff};
 	uint8_t buf[64] = {0};
 	struct ctl_hdr hdr;
 	size_t i, framelen;
