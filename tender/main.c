@@ -115,6 +115,8 @@ struct options {
 	unsigned long mem_mb;
 	int ctl_fd;
 	bool paused;
+	const char *fault_dir;
+	const char *gdb;
 	struct tender_dev devs[TENDER_MAX_DEVICES];
 	unsigned ndevs;
 	const char *image;
@@ -175,6 +177,10 @@ parse_args(struct options *o, int argc, char **argv)
 			    (int)parse_num(a + 13, "--control-fd", INT_MAX);
 		else if (strcmp(a, "--paused") == 0)
 			o->paused = true;
+		else if (strncmp(a, "--fault-dir=", 12) == 0 && a[12] != '\0')
+			o->fault_dir = a + 12;
+		else if (strncmp(a, "--gdb=", 6) == 0 && a[6] != '\0')
+			o->gdb = a + 6;
 		else if (strncmp(a, "--net:", 6) == 0)
 			parse_dev(o, "--net:", HVT_MFT_DEV_NET_BASIC, a + 6);
 		else if (strncmp(a, "--block:", 8) == 0)
@@ -299,6 +305,9 @@ main(int argc, char **argv)
 	t.ctl_fd = t.cmd_rd = t.cmd_wr = -1;
 	parse_args(&o, argc, argv);
 	t.ctl_fd = o.ctl_fd;
+	t.fault_dir = o.fault_dir;
+	t.gdb_spec = o.gdb;
+	t.image_path = o.image;
 	t.mem_size = ((uint64_t)o.mem_mb << 20) & ~((2ull << 20) - 1);
 	if (t.mem_size > TENDER_MEM_MAX)
 		t.mem_size = TENDER_MEM_MAX;
@@ -327,7 +336,11 @@ main(int argc, char **argv)
 	cmd_gpa = (mft_gpa + ei.mft_size + 7) & ~7ull;
 	attach_devices(&t, &o, mft);
 	memcpy(t.mem + cmd_gpa, o.cmdline, strlen(o.cmdline) + 1);
-	munmap(img, (size_t)st.st_size);
+	/* The image stays mapped (read-only, shared with the page cache):
+	 * fault capture symbolises backtraces from its symbol table. */
+	t.img = img;
+	t.imglen = (size_t)st.st_size;
+	t.ei = ei;
 
 	bi->mem_size = t.mem_size;
 	bi->kernel_end = ei.kernel_end;

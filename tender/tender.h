@@ -20,6 +20,7 @@
 
 #include "summoner/ctlproto.h"
 #include "summoner/hvt_abi.h"
+#include "elf.h"
 
 /*
  * Exit statuses.  0..255 from HALT are the guest's own (0 success, 1
@@ -78,6 +79,18 @@ struct tender {
 	size_t fault_msglen;
 	bool frame_partial; /* the guest's frame lacks the general registers */
 	uint64_t t_start;   /* CLOCK_MONOTONIC ns at tender start */
+
+	/* the image, kept mapped for symbolising (main.c) */
+	const char *image_path;
+	const void *img;
+	size_t imglen;
+	struct elf_image ei;
+
+	/* --fault-dir=DIR: where fault artifacts go (NULL: not written) */
+	const char *fault_dir;
+	/* --gdb=SPEC: start with the gdb stub ("unix:PATH" or
+	 * "tcp:127.0.0.1:PORT"); NULL without */
+	const char *gdb_spec;
 };
 
 /* --- clock.c --------------------------------------------------------- */
