@@ -96,6 +96,8 @@ bench: all
 	$(Q)tests/bench/boot $(BUILD)
 	$(Q)tests/bench/summon $(BUILD)
 	$(Q)tests/bench/qps $(BUILD)
+	$(Q)tests/bench/supervise $(BUILD)
+	$(Q)tests/bench/journal $(BUILD)
 
 LINT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 lint:

@@ -8,6 +8,7 @@
 #ifndef SUMMONER_HEALTH_H
 #define SUMMONER_HEALTH_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -79,5 +80,134 @@ const char *health_parse_strerror(int status);
  */
 int health_msg_parse(
     const char *buf, size_t len, struct health_msg *out, size_t *errpos);
+
+/* ---- deadlines: watch.c ---------------------------------------------- */
+
+/*
+ * What a policy asks health/ to watch for one instance (0 turns a check
+ * off).  All times are nanoseconds on the caller's clock: health/ has no
+ * clock of its own in this part, so tests drive it with any numbers.
+ */
+struct health_params {
+	uint64_t hb_interval; /* expected time between heartbeats */
+	unsigned hb_misses;   /* heartbeat-miss after interval * misses */
+	unsigned stall_beats; /* stall after this many beats without progress */
+	uint64_t ready_timeout; /* ready-timeout when not ready by then */
+};
+
+enum health_verdict {
+	HEALTH_OK = 0,
+	HEALTH_MISS,          /* heartbeat-miss */
+	HEALTH_STALL,         /* stall */
+	HEALTH_READY_TIMEOUT, /* ready-timeout */
+};
+
+/* "ok", "heartbeat-miss", "stall", "ready-timeout". */
+const char *health_verdict_name(int v);
+
+/*
+ * One instance's watch.  A verdict is given once: after it, the watch
+ * says HEALTH_OK until health_watch_start() again.
+ */
+struct health_watch {
+	struct health_params p;
+	uint64_t t_start;     /* started (booting) */
+	uint64_t t_ready;     /* 0 until ready */
+	uint64_t t_last_beat; /* last heartbeat, or t_ready before the first */
+	uint64_t beats, misses;
+	uint64_t progress;   /* last X_PROGRESS */
+	bool has_progress;   /* a beat carried X_PROGRESS */
+	unsigned same_progress; /* beats in a row with the same progress */
+	bool fired;
+};
+
+/* Start watching at now (the instance boots). */
+void health_watch_start(
+    struct health_watch *w, const struct health_params *p, uint64_t now);
+
+/* The guest said READY at now: the ready timeout is met, heartbeats are
+ * expected from now on. */
+void health_watch_ready(struct health_watch *w, uint64_t now);
+
+/*
+ * A heartbeat at now, with its progress when has_progress.  Returns
+ * HEALTH_STALL when this beat makes stall_beats beats in a row without
+ * progress moving (beats without X_PROGRESS never stall), else HEALTH_OK.
+ */
+enum health_verdict health_watch_beat(struct health_watch *w, uint64_t now,
+    bool has_progress, uint64_t progress);
+
+/*
+ * Check the deadlines at now.  Returns HEALTH_MISS or HEALTH_READY_TIMEOUT
+ * when one has passed (once), else HEALTH_OK.  *next (if not NULL) gets
+ * the next deadline to check at, 0 when there is none; *deadline (if not
+ * NULL) gets the deadline that passed, so callers can tell how late the
+ * check came.
+ */
+enum health_verdict health_watch_check(struct health_watch *w, uint64_t now,
+    uint64_t *next, uint64_t *deadline);
+
+/* ---- fault signatures: signature.c ------------------------------------- */
+
+#define HEALTH_SIG_FRAMES 3  /* top frames a signature covers */
+#define HEALTH_SIG_LEN    16 /* hex digits */
+
+/*
+ * The signature of a fault: 16 hex digits (and a NUL) hashing its kind,
+ * its vector (-1 when none) and the function names of its top
+ * HEALTH_SIG_FRAMES frames.  Frames are backtrace lines as the tender
+ * sends them ("0x1234 crash_pagefault+0x1b", or "0x1234 ?"): only the
+ * function name counts, so a signature survives restarts, and images
+ * without ASLR give the same one on every run; an unsymbolised frame
+ * counts by its address.
+ */
+void health_signature(const char *kind, long vector,
+    const char *const *frames, size_t nframes, char out[HEALTH_SIG_LEN + 1]);
+
+/*
+ * Split a CTL_CAPTURED text (the fault directory, then frames, one per
+ * line) in place: *dir gets the first line, frames[] the next ones, up to
+ * max.  text must be NUL-terminated and writable.  Returns the number of
+ * frames.
+ */
+size_t health_captured_split(
+    char *text, const char **dir, const char **frames, size_t max);
+
+/* ---- the UDP transport: udp.c ------------------------------------------ */
+
+struct event_base;
+struct sockaddr;
+
+/*
+ * Heartbeats over UDP, for any guest with a network stack: one message
+ * per datagram, authenticated by the instance's X_TOKEN.  lookup() finds
+ * the instance a token belongs to (NULL: unknown); deliver() gets every
+ * well-formed, authenticated message.  Everything else is dropped and
+ * counted, never answered.
+ */
+struct health_udp_ops {
+	void *(*lookup)(void *arg, const char *token, size_t len);
+	void (*deliver)(void *arg, void *who, const struct health_msg *m);
+	void *arg;
+};
+
+struct health_udp_stats {
+	uint64_t received, delivered;
+	uint64_t malformed, no_token, unknown_token;
+};
+
+struct health_udp;
+
+/* Listen on sa (port 0: any free port).  NULL with a message in err. */
+struct health_udp *health_udp_new(struct event_base *base,
+    const struct sockaddr *sa, unsigned salen,
+    const struct health_udp_ops *ops, char *err, size_t errlen);
+
+/* The port it listens on (host order). */
+unsigned health_udp_port(const struct health_udp *u);
+
+const struct health_udp_stats *health_udp_stats(const struct health_udp *u);
+
+void health_udp_free(struct health_udp *u);
 
 #endif /* SUMMONER_HEALTH_H */

@@ -2,7 +2,7 @@
 # (pure: no I/O, no clock of its own).
 POLICIES_SRCS := $(wildcard policies/*.c)
 POLICIES_OBJS := $(POLICIES_SRCS:%.c=$(OBJ)/%.o)
-POLICIES_LIB  := $(BUILD)/libpolicies.a
+POLICIES_LIB := $(OBJ)/libpolicies.a
 
 $(POLICIES_LIB): $(POLICIES_OBJS) $(MODE_STAMP)
 	$(call say,AR,$@)

@@ -6,7 +6,7 @@ SUMMONER_OBJS := $(SUMMONER_SRCS:%.c=$(OBJ)/%.o)
 ifneq ($(wildcard summoner/parse.y),)
 SUMMONER_OBJS += $(OBJ)/summoner/parse.o
 endif
-SUMMONER_LIB := $(BUILD)/libsummoner.a
+SUMMONER_LIB := $(OBJ)/libsummoner.a
 SUMMONER_LIBS := -lldns
 
 $(OBJ)/summoner/parse.c: summoner/parse.y

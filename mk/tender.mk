@@ -2,7 +2,7 @@
 # that unit tests (and later the summoner, for ctlproto) link the pieces.
 TENDER_SRCS := $(filter-out tender/main.c,$(wildcard tender/*.c))
 TENDER_OBJS := $(TENDER_SRCS:%.c=$(OBJ)/%.o)
-TENDER_LIB  := $(BUILD)/libtender.a
+TENDER_LIB := $(OBJ)/libtender.a
 TENDER_BIN  := $(BUILD)/summoner-tender
 
 # Static: no dynamic loader at start-up and half the resident size (a

@@ -25,3 +25,11 @@ $(DNSBENCH): $(OBJ)/tests/tools/dnsbench.o $(SUMMONER_LIB) $(POLICIES_LIB) $(TEN
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(SUMMONER_LIB) $(POLICIES_LIB) $(TENDER_LIB) $(HEALTH_LIB) $(SUMMONER_LIBS) $(HOST_LIBS)
 
 ALL_TARGETS += $(UNIT_BINS) $(TOOL_BINS) $(DNSBENCH)
+
+# The journal's write-cost benchmark (tests/bench/journal runs it).
+JOURNALBENCH := $(BUILD)/tests/journalbench
+$(JOURNALBENCH): $(OBJ)/tests/bench/journal.o $(SUMMONER_LIB) $(POLICIES_LIB) $(MODE_STAMP)
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(SUMMONER_LIB) $(POLICIES_LIB) $(TENDER_LIB) $(HEALTH_LIB) $(SUMMONER_LIBS) $(HOST_LIBS)
+ALL_TARGETS += $(JOURNALBENCH)

@@ -33,6 +33,7 @@ struct bevent {
 		struct ctl_heartbeat heartbeat;
 		struct ctl_fault fault;
 		struct ctl_exited exited;
+		struct ctl_captured captured;
 	} u;
 	const char *text; /* LOG, CONSOLE, FAULT message, HEARTBEAT status */
 	size_t textlen;
@@ -42,7 +43,9 @@ struct backend_ops {
 	const char *name;
 	/*
 	 * Start the instance's VM.  paused: load everything and hold the
-	 * vCPU at its entry point until resume() (the warm pool).  Returns
+	 * vCPU at its entry point until resume() (the warm pool).  Fault
+	 * artifacts go to in->fault_dir (registry.h) when it is not empty.
+	 * Returns
 	 * 0, or -1 with a message in err: nothing was started.
 	 */
 	int (*boot)(struct inst *in, const struct config *conf,
@@ -52,6 +55,12 @@ struct backend_ops {
 	int (*resume)(struct inst *in);
 	/* Ask the VM to end; CTL_EXITED follows (forced after a grace). */
 	int (*stop)(struct inst *in);
+	/*
+	 * Quarantine a frozen (faulted or paused) VM: open its gdb stub at
+	 * spec ("unix:/abs/path.sock"); CTL_GDB follows with the address.
+	 * NULL when the backend has no stub.
+	 */
+	int (*gdb_open)(struct inst *in, const char *spec);
 	/* Process id on the host, 0 when there is none (for logs). */
 	long (*pid)(const struct inst *in);
 	/* Free what boot() allocated; called once, after CTL_EXITED. */

@@ -95,6 +95,9 @@ dispatch(struct hvt *h, const struct ctl_hdr *hdr, const uint8_t *payload)
 	case CTL_EXITED:
 		fixed = sizeof(ev.u.exited);
 		break;
+	case CTL_CAPTURED:
+		fixed = sizeof(ev.u.captured);
+		break;
 	default:
 		fixed = 0;
 		break;
@@ -217,7 +220,7 @@ static int
 hvt_boot(struct inst *in, const struct config *conf,
     const struct cfg_service *svc, bool paused, char *err, size_t errlen)
 {
-	char *argv[MAX_ARGS], mem[32], devs[16][300];
+	char *argv[MAX_ARGS], mem[32], devs[16][300], faultdir[300];
 	char ctlfd_arg[] = "--control-fd=3", paused_arg[] = "--paused";
 	char dashes[] = "--";
 	posix_spawn_file_actions_t fa;
@@ -243,7 +246,7 @@ hvt_boot(struct inst *in, const struct config *conf,
 		    d->name, d->path);
 		ndev++;
 	}
-	if (svc->argc > (size_t)(MAX_ARGS - 8 - ndev)) {
+	if (svc->argc > (size_t)(MAX_ARGS - 9 - ndev)) {
 		snprintf(err, errlen, "too many arguments");
 		return -1;
 	}
@@ -273,6 +276,11 @@ hvt_boot(struct inst *in, const struct config *conf,
 	argv[argc++] = mem;
 	if (paused)
 		argv[argc++] = paused_arg;
+	if (in->fault_dir[0] != '\0') {
+		snprintf(faultdir, sizeof(faultdir), "--fault-dir=%s",
+		    in->fault_dir);
+		argv[argc++] = faultdir;
+	}
 	for (int j = 0; j < ndev; j++)
 		argv[argc++] = devs[j];
 	argv[argc++] = dashes;
@@ -319,11 +327,13 @@ fail:
 }
 
 static int
-send_cmd(struct inst *in, unsigned type)
+send_msg(struct inst *in, unsigned type, const void *fixed, size_t fixedlen,
+    const char *text)
 {
 	struct hvt *h = in->bdata;
-	uint8_t buf[CTL_HDR_SIZE];
-	int n = ctl_encode(buf, sizeof(buf), type, NULL, 0, NULL, 0);
+	uint8_t buf[CTL_HDR_SIZE + 512];
+	int n = ctl_encode(buf, sizeof(buf), type, fixed, fixedlen, text,
+	    text != NULL ? strlen(text) : 0);
 
 	if (h == NULL || h->eof || n < 0)
 		return -1;
@@ -331,6 +341,20 @@ send_cmd(struct inst *in, unsigned type)
 	if (send(h->fd, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT) != n)
 		return -1;
 	return 0;
+}
+
+static int
+send_cmd(struct inst *in, unsigned type)
+{
+	return send_msg(in, type, NULL, 0, NULL);
+}
+
+static int
+hvt_gdb_open(struct inst *in, const char *spec)
+{
+	struct ctl_gdb_open g = {0, 0};
+
+	return send_msg(in, CTL_GDB_OPEN, &g, sizeof(g), spec);
 }
 
 static int
@@ -398,6 +422,7 @@ const struct backend_ops backend_hvt = {
     .pause = hvt_pause,
     .resume = hvt_resume,
     .stop = hvt_stop,
+    .gdb_open = hvt_gdb_open,
     .pid = hvt_pid,
     .release = hvt_release,
 };

@@ -47,7 +47,9 @@ config_new(void)
 	conf->memory_budget = 1ull << 30;
 	conf->tender = strdup(DEFAULT_TENDER);
 	conf->state_dir = strdup(DEFAULT_STATE_DIR);
-	if (conf->tender == NULL || conf->state_dir == NULL) {
+	conf->builtin = policy_builtin_new();
+	if (conf->tender == NULL || conf->state_dir == NULL ||
+	    conf->builtin == NULL) {
 		config_free(conf);
 		return NULL;
 	}
@@ -77,6 +79,50 @@ config_zone_new(struct config *conf, char *name, const char *file, int line)
 	TAILQ_INIT(&z->ns);
 	TAILQ_INSERT_TAIL(&conf->zones, z, entry);
 	return z;
+}
+
+bool
+config_policy_name_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	return n > 0 && n < 64 &&
+	       strspn(name,
+	           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	           "0123456789-_.") == n;
+}
+
+/* Copies name. */
+struct policy *
+config_policy_new(
+    struct config *conf, const char *name, const char *file, int line)
+{
+	struct policy *p, **np;
+
+	if ((p = policy_new(name, file, line)) == NULL)
+		return NULL;
+	np = reallocarray(
+	    conf->policies, conf->npolicies + 1, sizeof(*conf->policies));
+	if (np == NULL) {
+		policy_free(p);
+		return NULL;
+	}
+	conf->policies = np;
+	conf->policies[conf->npolicies++] = p;
+	return p;
+}
+
+const struct policy *
+config_policy_find(const struct config *conf, const char *name)
+{
+	size_t i;
+
+	if (strcmp(name, POL_BUILTIN_NAME) == 0)
+		return conf->builtin;
+	for (i = 0; i < conf->npolicies; i++)
+		if (strcmp(conf->policies[i]->name, name) == 0)
+			return conf->policies[i];
+	return NULL;
 }
 
 /* Takes name. */
@@ -395,6 +441,78 @@ validate_service(struct config *conf, struct cfg_service *s, FILE *errs)
 	return errors;
 }
 
+struct lint_arg {
+	FILE *errs;
+	const char *file;
+};
+
+static void
+lint_warn(void *arg, int line, const char *msg)
+{
+	struct lint_arg *a = arg;
+
+	config_error(a->errs, a->file, line, "warning: %s", msg);
+}
+
+/* Policies: unique names, a default that exists, services' policies
+ * resolved; unreachable rules are warnings, not errors. */
+static int
+validate_policies(struct config *conf, FILE *errs)
+{
+	const struct policy *def = conf->builtin;
+	struct cfg_service *s;
+	struct lint_arg la;
+	size_t i, j;
+	int errors = 0;
+
+	for (i = 0; i < conf->npolicies; i++) {
+		const struct policy *p = conf->policies[i];
+
+		if (strcmp(p->name, POL_BUILTIN_NAME) == 0) {
+			config_error(errs, p->file, p->line,
+			    "policy %s is built in: choose another name",
+			    p->name);
+			errors++;
+			continue;
+		}
+		for (j = 0; j < i; j++)
+			if (strcmp(conf->policies[j]->name, p->name) == 0)
+				break;
+		if (j < i) {
+			config_error(errs, p->file, p->line,
+			    "policy %s already defined at %s:%d", p->name,
+			    conf->policies[j]->file, conf->policies[j]->line);
+			errors++;
+		}
+	}
+	if (conf->default_policy != NULL &&
+	    (def = config_policy_find(conf, conf->default_policy)) == NULL) {
+		config_error(errs, conf->default_policy_file,
+		    conf->default_policy_line, "no policy named %s",
+		    conf->default_policy);
+		errors++;
+	}
+	TAILQ_FOREACH(s, &conf->services, entry)
+	{
+		s->policy = def;
+		if (s->policy_name != NULL &&
+		    (s->policy = config_policy_find(conf, s->policy_name)) ==
+		        NULL) {
+			config_error(errs, s->file, s->policy_line,
+			    "no policy named %s", s->policy_name);
+			errors++;
+		}
+	}
+	if (errors == 0) {
+		la.errs = errs;
+		for (i = 0; i < conf->npolicies; i++) {
+			la.file = conf->policies[i]->file;
+			policy_lint(conf->policies[i], lint_warn, &la);
+		}
+	}
+	return errors;
+}
+
 int
 config_validate(struct config *conf, FILE *errs)
 {
@@ -421,7 +539,9 @@ config_validate(struct config *conf, FILE *errs)
 		return errors;
 	TAILQ_FOREACH(s, &conf->services, entry)
 	errors += validate_service(conf, s, errs);
-	return errors;
+	if (errors != 0)
+		return errors;
+	return validate_policies(conf, errs);
 }
 
 static void
@@ -540,7 +660,32 @@ config_print_service(const struct cfg_service *s, FILE *out)
 			free(t);
 		}
 	}
-	fprintf(out, " }\n}\n");
+	fprintf(out, " }\n");
+	if (s->policy_name != NULL) {
+		fprintf(out, "\tpolicy ");
+		print_string(out, s->policy_name);
+		fputc('\n', out);
+	}
+	fprintf(out, "}\n");
+}
+
+void
+config_print_policy(const struct policy *p, FILE *out)
+{
+	char buf[1400];
+	size_t i;
+	unsigned h;
+
+	fprintf(out, "\npolicy ");
+	print_string(out, p->name);
+	fprintf(out, " {\n");
+	for (h = 0; policy_health_format(p, h, buf, sizeof(buf)) > 0; h++)
+		fprintf(out, "\t%s\n", buf);
+	for (i = 0; i < p->nrules; i++) {
+		policy_rule_format(&p->rules[i], buf, sizeof(buf));
+		fprintf(out, "\t%s\n", buf);
+	}
+	fprintf(out, "}\n");
 }
 
 void
@@ -551,6 +696,7 @@ config_print(const struct config *conf, FILE *out)
 	const struct cfg_name *n;
 	const struct cfg_service *s;
 	char buf[INET6_ADDRSTRLEN];
+	size_t i;
 
 	TAILQ_FOREACH(l, &conf->listens, entry)
 	fprintf(out, "listen on %s port %u\n",
@@ -566,6 +712,13 @@ config_print(const struct config *conf, FILE *out)
 	fprintf(out, "\nstate-dir ");
 	print_string(out, conf->state_dir);
 	fputc('\n', out);
+	if (conf->default_policy != NULL) {
+		fprintf(out, "default-policy ");
+		print_string(out, conf->default_policy);
+		fputc('\n', out);
+	}
+	for (i = 0; i < conf->npolicies; i++)
+		config_print_policy(conf->policies[i], out);
 	TAILQ_FOREACH(z, &conf->zones, entry)
 	{
 		fprintf(out, "\nzone ");
@@ -621,6 +774,7 @@ service_free(struct cfg_service *s)
 	free(s->name);
 	free(s->zone_name);
 	free(s->image);
+	free(s->policy_name);
 	free(s->file);
 	free(s);
 }
@@ -632,6 +786,7 @@ config_free(struct config *conf)
 	struct cfg_zone *z;
 	struct cfg_name *n;
 	struct cfg_service *s;
+	size_t i;
 
 	if (conf == NULL)
 		return;
@@ -657,6 +812,12 @@ config_free(struct config *conf)
 		TAILQ_REMOVE(&conf->services, s, entry);
 		service_free(s);
 	}
+	for (i = 0; i < conf->npolicies; i++)
+		policy_free(conf->policies[i]);
+	free(conf->policies);
+	free(conf->default_policy);
+	free(conf->default_policy_file);
+	policy_free(conf->builtin);
 	free(conf->tender);
 	free(conf->state_dir);
 	free(conf);

@@ -17,6 +17,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "policies/policy.h"
+
 /* An IPv4 or IPv6 address; af is 0 when unset. */
 struct cfg_ip {
 	int af;
@@ -99,6 +101,11 @@ struct cfg_service {
 	uint32_t warm;
 	uint16_t boot_on[CFG_MAX_BOOT_ON]; /* RR types, ascending */
 	size_t nboot_on;
+	char *policy_name; /* as given by `policy`; NULL if not given */
+	int policy_line;
+	/* The policy it runs under after config_load(): its own, else the
+	 * config's default-policy, else the built-in one; never NULL. */
+	const struct policy *policy;
 	char *file;
 	int line;
 };
@@ -113,6 +120,12 @@ struct config {
 	uint64_t memory_budget; /* bytes */
 	char *tender;
 	char *state_dir;
+	struct policy **policies; /* `policy NAME { ... }`, in file order */
+	size_t npolicies;
+	char *default_policy; /* `default-policy NAME`; NULL if not given */
+	char *default_policy_file;
+	int default_policy_line;
+	struct policy *builtin; /* POL_BUILTIN_NAME (docs/policies.md) */
 };
 
 /*
@@ -132,6 +145,15 @@ void config_print(const struct config *conf, FILE *out);
  * printouts are equal are the same service (reload compares them so). */
 void config_print_service(const struct cfg_service *s, FILE *out);
 
+/* Print one policy block as config_print() does.  Reload compares
+ * services by config_print_service(), which names the policy only: to see
+ * a changed policy body as a changed service, compare this too. */
+void config_print_policy(const struct policy *p, FILE *out);
+
+/* The policy called name (POL_BUILTIN_NAME is the built-in), or NULL. */
+const struct policy *config_policy_find(
+    const struct config *conf, const char *name);
+
 /* Free everything; NULL is ignored. */
 void config_free(struct config *conf);
 
@@ -141,6 +163,9 @@ struct cfg_service *config_service_new(
     struct config *conf, char *name, const char *file, int line);
 struct cfg_zone *config_zone_new(
     struct config *conf, char *name, const char *file, int line);
+struct policy *config_policy_new(
+    struct config *conf, const char *name, const char *file, int line);
+bool config_policy_name_ok(const char *name);
 int config_validate(struct config *conf, FILE *errs);
 void config_error(FILE *errs, const char *file, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -394,6 +394,12 @@ dns_decide(const struct dns_zones *z, const uint8_t *query, size_t qlen,
 			r->rcode = R_NXDOMAIN;
 			r->soa_auth = true;
 			return DNS_REPLY;
+		case DNS_SVC_SERVFAIL:
+			r->rcode = R_SERVFAIL;
+			return DNS_REPLY;
+		case DNS_SVC_REFUSED:
+			r->rcode = R_REFUSED;
+			return DNS_REPLY;
 		}
 	}
 	dns_reply_addrs(q, zone, a, n->ttl, r);

@@ -65,12 +65,16 @@ enum dns_service_state {
 	DNS_SVC_BOOT,    /* a boot is needed or under way: hold the query */
 	DNS_SVC_NODATA,  /* this qtype does not boot it: NODATA, no boot */
 	DNS_SVC_RETIRED, /* the service is going away: NXDOMAIN */
+	DNS_SVC_SERVFAIL, /* retired, its policy answers SERVFAIL */
+	DNS_SVC_REFUSED,  /* retired, its policy answers REFUSED */
 };
 
 /*
  * The seam to the instance registry.  fn is called only for A, AAAA and
  * ANY queries at a name whose conf has a service; the addresses it returns
- * need to stay valid until dns_answer() returns.
+ * need to stay valid until dns_answer() returns.  *addrs holds the name's
+ * configured addresses on entry; DNS_SVC_READY answers with *addrs as the
+ * function leaves it (a retired service's fallback address).
  */
 struct dns_service_lookup {
 	enum dns_service_state (*fn)(

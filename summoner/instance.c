@@ -3,7 +3,8 @@
  *
  *   booting -> ready | stopping | faulted
  *   ready -> stopping | faulted
- *   stopping -> stopped | faulted
+ *   stopping -> stopped | faulted | restarting | retired (a clean exit
+ *     the policy restarts or retires)
  *   faulted -> restarting | quarantined | retired | stopped
  *   restarting -> booting | retired | stopped
  *   quarantined -> stopped | retired | restarting
@@ -35,7 +36,8 @@ static const char *const names[IS_NSTATES] = {
 static const unsigned allowed[IS_NSTATES] = {
     [IS_BOOTING] = B(IS_READY) | B(IS_STOPPING) | B(IS_FAULTED),
     [IS_READY] = B(IS_STOPPING) | B(IS_FAULTED),
-    [IS_STOPPING] = B(IS_STOPPED) | B(IS_FAULTED),
+    [IS_STOPPING] =
+        B(IS_STOPPED) | B(IS_FAULTED) | B(IS_RESTARTING) | B(IS_RETIRED),
     [IS_STOPPED] = 0,
     [IS_FAULTED] =
         B(IS_RESTARTING) | B(IS_QUARANTINED) | B(IS_RETIRED) | B(IS_STOPPED),

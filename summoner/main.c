@@ -1,8 +1,14 @@
 /*
  * main.c: summoner's command line, signals and the event loop.
  */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +19,9 @@
 
 #include "backend.h"
 #include "config.h"
+#include "control.h"
 #include "log.h"
+#include "journal.h"
 #include "registry.h"
 #include "server.h"
 
@@ -52,6 +60,12 @@ static const char help_text[] =
     "                     and the running one stays\n"
     "  SIGTERM, SIGINT    stop every instance, then exit 0\n"
     "\n"
+    "Files:\n"
+    "  STATE-DIR/control.sock\n"
+    "                     the control socket summonerctl talks to (mode\n"
+    "                     0600; docs/control-socket.md); STATE-DIR is the\n"
+    "                     configuration's state-dir, created if missing\n"
+    "\n"
     "Exit status: 0 after SIGTERM or a valid -n check, 1 for a bad\n"
     "configuration or a failed start (addresses that cannot be bound), 64\n"
     "for a bad command line.\n";
@@ -61,6 +75,9 @@ struct daemon {
 	struct event_base *base;
 	struct server *srv;
 	struct registry *reg;
+	struct control *ctl;
+	char *ctl_state_dir; /* the state-dir the control socket is in */
+	struct journal *journal;
 	struct event *ev_hup, *ev_term, *ev_int, *ev_chld, *ev_grace;
 	bool stopping;
 };
@@ -107,6 +124,148 @@ check_files(const struct config *conf)
 		log_warn("service %s: image %s", s->name, s->image);
 }
 
+/* ---- the control socket (control.h) ---- */
+
+static int reload(struct daemon *d, char *err, size_t errlen);
+
+/* mkdir -p path, each created directory mode 0700. */
+static int
+mkdir_p(const char *path)
+{
+	char buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	for (p = buf + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+			return -1;
+		*p = '/';
+	}
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+static int
+control_reload_cb(void *arg, char *err, size_t errlen)
+{
+	struct daemon *d = arg;
+
+	if (d->stopping) {
+		snprintf(err, errlen, "the summoner is stopping");
+		return -1;
+	}
+	return reload(d, err, errlen);
+}
+
+/* The control socket in conf's state-dir.  0, or -1 (logged). */
+static int
+control_start(struct daemon *d, const struct config *conf)
+{
+	char path[PATH_MAX], err[512];
+
+	if (snprintf(path, sizeof(path), "%s/%s", conf->state_dir,
+	        CONTROL_SOCKET_NAME) >= (int)sizeof(path)) {
+		log_warnx("state-dir %s: path too long", conf->state_dir);
+		return -1;
+	}
+	if (mkdir_p(conf->state_dir) < 0) {
+		log_warn("state-dir %s", conf->state_dir);
+		return -1;
+	}
+	if ((d->ctl = control_new(d->base, d->reg, path, err, sizeof(err))) ==
+	    NULL) {
+		log_warnx("control socket: %s", err);
+		return -1;
+	}
+	if ((d->ctl_state_dir = strdup(conf->state_dir)) == NULL)
+		fatal("strdup");
+	control_set_reload(d->ctl, control_reload_cb, d);
+	return 0;
+}
+
+/* A reload keeps the socket where it is. */
+static void
+control_reloaded(struct daemon *d, const struct config *conf)
+{
+	if (d->ctl_state_dir != NULL &&
+	    strcmp(d->ctl_state_dir, conf->state_dir) != 0)
+		log_warnx("state-dir changed to %s: the control socket stays "
+		          "in %s until the summoner is restarted",
+		    conf->state_dir, d->ctl_state_dir);
+}
+
+/* What the control socket reads once everything is set up. */
+static void
+control_attach(struct daemon *d, const struct config *conf)
+{
+	control_set_journal(d->ctl, d->journal);
+	control_set_config(d->ctl, conf);
+}
+
+/* After a configuration was applied: its policies for "policy test". */
+static void
+control_configured(struct daemon *d, const struct config *conf)
+{
+	control_set_config(d->ctl, conf);
+}
+
+static void
+control_stop(struct daemon *d)
+{
+	control_free(d->ctl);
+	d->ctl = NULL;
+	free(d->ctl_state_dir);
+	d->ctl_state_dir = NULL;
+}
+
+/*
+ * The journal (<state-dir>/journal.db) and health intake.  A journal that
+ * cannot be opened is a start-up error: running without one would lose
+ * exactly what it is for.  UDP heartbeats are taken on 127.0.0.1, on a
+ * port the kernel picks (logged, and shown by summonerctl show).
+ */
+static int
+supervise_start(struct daemon *d, const struct config *conf)
+{
+	char path[PATH_MAX], err[512];
+	struct sockaddr_in sin;
+
+	if (snprintf(path, sizeof(path), "%s/journal.db", conf->state_dir) >=
+	    (int)sizeof(path)) {
+		log_warnx("state-dir %s: path too long", conf->state_dir);
+		return -1;
+	}
+	if ((d->journal = journal_open(path, err, sizeof(err))) == NULL) {
+		log_warnx("journal %s: %s", path, err);
+		return -1;
+	}
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (registry_supervise(d->reg, d->journal, conf->state_dir,
+	        (struct sockaddr *)&sin, sizeof(sin), err, sizeof(err)) < 0) {
+		log_warnx("%s", err);
+		return -1;
+	}
+	log_info("journal %s; heartbeats over UDP on 127.0.0.1 port %u", path,
+	    registry_heartbeat_port(d->reg));
+	return 0;
+}
+
+static void
+supervise_stop(struct daemon *d)
+{
+	instance_journal = NULL;
+	journal_close(d->journal);
+	d->journal = NULL;
+}
+
 static int
 apply(struct daemon *d, struct config *conf)
 {
@@ -127,26 +286,45 @@ apply(struct daemon *d, struct config *conf)
 	return 0;
 }
 
+/* SIGHUP and "summonerctl reload": 0, or -1 with the reason in err. */
+static int
+reload(struct daemon *d, char *err, size_t errlen)
+{
+	struct config *conf;
+
+	log_info("reloading %s", d->path);
+	if ((conf = load(d->path)) == NULL) {
+		log_warnx("reload refused: the running configuration stays");
+		snprintf(err, errlen,
+		    "%s has errors (see the daemon's log): the running "
+		    "configuration stays",
+		    d->path);
+		return -1;
+	}
+	control_reloaded(d, conf);
+	if (apply(d, conf) < 0) {
+		log_warnx("reload failed: the running configuration stays");
+		snprintf(err, errlen,
+		    "%s could not be applied (see the daemon's log): the "
+		    "running configuration stays",
+		    d->path);
+		return -1;
+	}
+	control_configured(d, conf);
+	log_info("reloaded %s", d->path);
+	return 0;
+}
+
 static void
 on_hup(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
-	struct config *conf;
+	char err[512];
 
 	(void)sig;
 	(void)what;
-	if (d->stopping)
-		return;
-	log_info("reloading %s", d->path);
-	if ((conf = load(d->path)) == NULL) {
-		log_warnx("reload refused: the running configuration stays");
-		return;
-	}
-	if (apply(d, conf) < 0) {
-		log_warnx("reload failed: the running configuration stays");
-		return;
-	}
-	log_info("reloaded %s", d->path);
+	if (!d->stopping)
+		(void)reload(d, err, sizeof(err));
 }
 
 static void
@@ -266,8 +444,17 @@ main(int argc, char **argv)
 	    (d.reg = registry_new(d.base, d.srv)) == NULL)
 		fatal("start-up");
 	server_set_registry(d.srv, d.reg);
-	if (apply(&d, conf) < 0) {
+	if (control_start(&d, conf) < 0) {
 		log_warnx("not started");
+		config_free(conf);
+		registry_free(d.reg);
+		server_free(d.srv);
+		event_base_free(d.base);
+		return 1;
+	}
+	if (supervise_start(&d, conf) < 0 || apply(&d, conf) < 0) {
+		log_warnx("not started");
+		control_stop(&d);
 		registry_free(d.reg);
 		server_free(d.srv);
 		event_base_free(d.base);
@@ -285,13 +472,17 @@ main(int argc, char **argv)
 	    evsignal_add(d.ev_int, NULL) < 0 ||
 	    evsignal_add(d.ev_chld, NULL) < 0)
 		fatalx("signal set-up failed");
+	control_attach(&d, conf);
+	registry_recover(d.reg);
 	log_info("summoner started with %s (pid %ld)", d.path, (long)getpid());
 
 	event_base_dispatch(d.base);
 
 	/* Whatever still runs (grace expired) is killed by its release. */
 	backend_hvt_reap();
+	control_stop(&d);
 	registry_free(d.reg);
+	supervise_stop(&d);
 	server_free(d.srv);
 	event_free(d.ev_hup);
 	event_free(d.ev_term);

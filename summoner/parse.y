@@ -22,6 +22,7 @@
 #include <ldns/ldns.h>
 
 #include "config.h"
+#include "policies/policy.h"
 
 #define MAXINCLUDE 16
 #define MAXWORD 1024
@@ -49,6 +50,15 @@ static struct cfg_service *svc;
 static FILE *errout;
 static int errors;
 static char lasttok[64];
+/* Policy blocks: the lexer hands their lines over as plain words (no
+ * keywords, no numbers), so that words like "restart" or "stall" stay
+ * free for names everywhere else.  polstate: 0 outside, 1 after `policy`,
+ * 2 after its name, 3 inside the braces (rawdepth: braces of exit sets). */
+static int polstate, rawdepth;
+static struct policy *pol;
+static char *pwords[64];
+static size_t npwords;
+static int pwline, pwtoomany;
 
 int yylex(void);
 int yyerror(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -59,6 +69,8 @@ static int parse_time(const char *, uint64_t *);
 static int dns_seconds(const char *, uint64_t, uint32_t *);
 static char *zname(const char *);
 static int addarg(char *);
+static void pwords_clear(void);
+static void policy_line(void);
 
 typedef struct {
 	union {
@@ -74,7 +86,7 @@ typedef struct {
 %token GATEWAY HVT IDLETIMEOUT IMAGE INCLUDE LIBVIRT LISTEN MAXBOOTS
 %token MAXINSTANCES MEMORY MEMBUDGET MINIMUM MNAME NET NS ON PERCLIENT
 %token PORT PREFIX READYDEADLINE REFRESH RETRY RNAME SERIAL SERVICE SOA
-%token STATEDIR TENDER TTL WARM ZONE
+%token STATEDIR TENDER TTL WARM ZONE POLICY DEFAULTPOLICY
 %token <v.string> STRING
 %token <v.number> NUMBER
 %type <v.u64> size time
@@ -89,6 +101,7 @@ grammar		: /* empty */
 		| grammar main '\n'
 		| grammar zone '\n'
 		| grammar service '\n'
+		| grammar policy '\n'
 		| grammar error '\n'	{ yyerrok; }
 		;
 
@@ -203,6 +216,62 @@ main		: LISTEN ON STRING port {
 		| STATEDIR STRING {
 			free(conf->state_dir);
 			conf->state_dir = $2;
+		}
+		| DEFAULTPOLICY STRING {
+			free(conf->default_policy);
+			conf->default_policy = $2;
+			conf->default_policy_line = file->lineno;
+			free(conf->default_policy_file);
+			if ((conf->default_policy_file = strdup(file->name)) == NULL) {
+				yyerror("out of memory");
+				YYERROR;
+			}
+		}
+		;
+
+policy		: POLICY STRING {
+			if (!config_policy_name_ok($2)) {
+				yyerror("invalid policy name %s (letters, digits, "
+				    "-, _ and ., at most 63)", $2);
+				FREE($2);
+				YYERROR;
+			}
+			pol = config_policy_new(conf, $2, file->name, file->lineno);
+			FREE($2);
+			if (pol == NULL) {
+				yyerror("out of memory");
+				YYERROR;
+			}
+		} '{' optnl polrules '}' {
+			char err[256];
+
+			if (policy_finish(pol, err, sizeof(err)) == -1) {
+				config_error(errout, pol->file, pol->line, "%s", err);
+				errors++;
+			}
+			pol = NULL;
+		}
+		;
+
+polrules	: /* empty */
+		| polrules polline nl
+		| polrules error nl	{ pwords_clear(); yyerrok; }
+		;
+
+polline		: words			{ policy_line(); }
+		;
+
+words		: STRING {
+			pwords_clear();
+			pwline = file->lineno;
+			pwords[npwords++] = $1;
+		}
+		| words STRING {
+			if (npwords == sizeof(pwords) / sizeof(pwords[0])) {
+				pwtoomany = 1;
+				free($2);
+			} else
+				pwords[npwords++] = $2;
 		}
 		;
 
@@ -425,6 +494,11 @@ svcopt		: ZONE STRING {
 			}
 			svc->warm = (uint32_t)$2;
 		}
+		| POLICY STRING {
+			free(svc->policy_name);
+			svc->policy_name = $2;
+			svc->policy_line = file->lineno;
+		}
 		| BOOTON '{' { svc->nboot_on = 0; } optnl typelist '}' {
 			if (svc->nboot_on == 0) {
 				yyerror("boot-on: empty list");
@@ -510,6 +584,7 @@ static const struct keyword keywords[] = {
 	{ "boot-on", BOOTON },
 	{ "boot-rate", BOOTRATE },
 	{ "bridge", BRIDGE },
+	{ "default-policy", DEFAULTPOLICY },
 	{ "exec", EXEC },
 	{ "expire", EXPIRE },
 	{ "gateway", GATEWAY },
@@ -529,6 +604,7 @@ static const struct keyword keywords[] = {
 	{ "ns", NS },
 	{ "on", ON },
 	{ "per-client", PERCLIENT },
+	{ "policy", POLICY },
 	{ "port", PORT },
 	{ "prefix", PREFIX },
 	{ "ready-deadline", READYDEADLINE },
@@ -576,6 +652,9 @@ yyerror(const char *fmt, ...)
 static int
 isword(int c)
 {
+	if (polstate == 3)
+		/* `exit !0`, `uptime < 5s` */
+		return isgraph(c) && strchr("{}\"#", c) == NULL;
 	return isalnum(c) || strchr("-_./:*+@%,=~", c) != NULL;
 }
 
@@ -588,8 +667,30 @@ settok(const char *s)
 	lasttok[n] = '\0';
 }
 
+static int lex(void);
+
 int
 yylex(void)
+{
+	int t;
+
+	t = lex();
+	if (polstate == 3)
+		return t;
+	if (t == POLICY)
+		polstate = 1;
+	else if (polstate == 1 && t == STRING)
+		polstate = 2;
+	else if (polstate == 2 && t == '{') {
+		polstate = 3;
+		rawdepth = 0;
+	} else
+		polstate = 0;
+	return t;
+}
+
+static int
+lex(void)
 {
 	char buf[MAXWORD + 1];
 	const struct keyword *kw;
@@ -626,11 +727,23 @@ top:
 	if (c == '\n') {
 		file->nl_pending = 1;
 		lasttok[0] = '\0';
+		rawdepth = 0;
 		return '\n';
 	}
 	if (c == '{' || c == '}') {
 		lasttok[0] = (char)c;
 		lasttok[1] = '\0';
+		if (polstate == 3 && (c == '{' || rawdepth > 0)) {
+			/* An exit set's braces: words of the rule. */
+			rawdepth += c == '{' ? 1 : -1;
+			if ((yylval.v.string = strdup(lasttok)) == NULL) {
+				yyerror("out of memory");
+				return 0;
+			}
+			return STRING;
+		}
+		if (polstate == 3)
+			polstate = 0;
 		return c;
 	}
 	len = 0;
@@ -684,7 +797,7 @@ top:
 	}
 	buf[len] = '\0';
 	settok(buf);
-	if (!quoted) {
+	if (!quoted && polstate != 3) {
 		if ((kw = bsearch(buf, keywords, sizeof(keywords) / sizeof(keywords[0]),
 		    sizeof(keywords[0]), kw_cmp)) != NULL)
 			return kw->token;
@@ -775,6 +888,7 @@ pushfile(const char *path, FILE *fp)
 		nf->ino = st.st_ino;
 	}
 	nf->fp = fp;
+	polstate = 0;
 	/* The include statement still wants its newline. */
 	nf->start_nl = file != NULL;
 	nfiles++;
@@ -792,6 +906,39 @@ popfile(void)
 	free(f->name);
 	nfiles--;
 	file = nfiles > 0 ? &files[nfiles - 1] : NULL;
+	polstate = 0;
+}
+
+static void
+pwords_clear(void)
+{
+	size_t i;
+
+	for (i = 0; i < npwords; i++)
+		free(pwords[i]);
+	npwords = 0;
+	pwtoomany = 0;
+}
+
+/* One line of a policy block, in pwords. */
+static void
+policy_line(void)
+{
+	char err[256];
+
+	if (pol == NULL)
+		;
+	else if (pwtoomany) {
+		config_error(errout, file->name, pwline,
+		    "too many words (at most %zu)",
+		    sizeof(pwords) / sizeof(pwords[0]));
+		errors++;
+	} else if (policy_add_line(pol, pwords, npwords, pwline, err,
+	    sizeof(err)) == -1) {
+		config_error(errout, file->name, pwline, "%s", err);
+		errors++;
+	}
+	pwords_clear();
 }
 
 /* Sizes: bytes, or a number with K, M, G or T (powers of 1024). */
@@ -920,6 +1067,9 @@ load(const char *path, FILE *fp, FILE *errs)
 	file = NULL;
 	zone = NULL;
 	svc = NULL;
+	pol = NULL;
+	polstate = 0;
+	pwords_clear();
 	lasttok[0] = '\0';
 	if ((conf = config_new()) == NULL) {
 		if (errs != NULL)
@@ -931,6 +1081,8 @@ load(const char *path, FILE *fp, FILE *errs)
 		return NULL;
 	}
 	yyparse();
+	pwords_clear();
+	pol = NULL;
 	while (nfiles > 0)
 		popfile();
 	if (errors == 0 && config_validate(conf, errs) != 0)

@@ -19,14 +19,13 @@
 #include <event2/event.h>
 
 #include "log.h"
-#include "registry.h"
+#include "journal.h"
+#include "policies/policy.h"
+#include "registry_int.h"
 #include "server.h"
 
-#define NS_PER_MS        1000000ull
-#define NS_PER_S         1000000000ull
 #define MAX_HELD_PER_SVC 4096 /* queries waiting for one service */
 #define CONSOLE_BURST    50   /* console lines logged per second ... */
-#define RATE_BUCKETS     1024 /* per-client boot rate: hashed buckets */
 /*
  * After a summon is answered, pools refill this much later: spawning a
  * tender right away (vfork + exec, then its set-up on the other core)
@@ -35,31 +34,6 @@
  */
 #define REFILL_DELAY_MS 5
 
-struct rate_bucket {
-	uint64_t t;    /* last refill */
-	double tokens; /* boots the client may still start */
-	uint8_t key[16];
-	size_t keylen;
-};
-
-struct registry {
-	struct event_base *base;
-	struct server *srv;
-	struct cref *cref; /* the current configuration */
-	struct svc_list svcs;
-	unsigned ninst, nbooting, nwarm;
-	uint64_t memory;
-	struct registry_stats stats;
-	struct rate_bucket rates[RATE_BUCKETS];
-	uint64_t refuse_log_t;
-	unsigned refuse_log_n;
-	struct event *refill_ev;
-	bool shutting_down;
-	void (*done)(void *);
-	void *done_arg;
-};
-
-static void inst_stop(struct inst *in, const char *why);
 static void pool_fill(struct svc *s);
 
 static uint64_t
@@ -68,7 +42,7 @@ now_ns(void)
 	return instance_clock();
 }
 
-static struct timeval
+struct timeval
 tv_ms(uint64_t ns)
 {
 	struct timeval tv = {
@@ -88,7 +62,7 @@ cref_put(struct cref *c)
 	}
 }
 
-static const struct config *
+const struct config *
 svc_config(const struct svc *s)
 {
 	return s->cref->conf;
@@ -98,7 +72,7 @@ svc_config(const struct svc *s)
 
 /* Answer every held query of s.  The list is taken first: answering a
  * TCP query may read the next one on its connection, which may hold. */
-static void
+void
 answer_all(struct svc *s, const struct dns_addrs *a)
 {
 	struct held_q list = TAILQ_HEAD_INITIALIZER(list);
@@ -272,7 +246,7 @@ idle_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 static struct inst *
-inst_new(struct svc *s)
+inst_new_id(struct svc *s, unsigned id)
 {
 	struct registry *r = s->reg;
 	struct inst *in;
@@ -284,8 +258,14 @@ inst_new(struct svc *s)
 		free(in);
 		return NULL;
 	}
-	instance_init(&in->st, s->name, ++s->next_id);
+	instance_init(&in->st, s->name, id);
 	in->svc = s;
+	if (sup_inst_init(in) < 0) {
+		sup_inst_fini(in);
+		event_free(in->idle_ev);
+		free(in);
+		return NULL;
+	}
 	in->ops = backend_for(s->conf->backend);
 	in->memory = s->conf->memory;
 	in->console_tokens = CONSOLE_BURST;
@@ -295,7 +275,22 @@ inst_new(struct svc *s)
 	return in;
 }
 
-static void
+static struct inst *
+inst_new(struct svc *s)
+{
+	return inst_new_id(s, ++s->next_id);
+}
+
+/* An instance an earlier run left quarantined, under its old id. */
+struct inst *
+inst_new_adopted(struct svc *s, unsigned id)
+{
+	if (s->next_id < id)
+		s->next_id = id;
+	return inst_new_id(s, id);
+}
+
+void
 inst_boot_done(struct inst *in)
 {
 	if (in->booting_counted) {
@@ -306,7 +301,7 @@ inst_boot_done(struct inst *in)
 
 /* Undo inst_new() and whatever the backend holds: the one way an
  * instance is taken out of the accounts and freed. */
-static void
+void
 inst_free(struct inst *in)
 {
 	struct svc *s = in->svc;
@@ -320,12 +315,13 @@ inst_free(struct inst *in)
 	r->memory -= in->memory;
 	if (in->bdata != NULL && in->ops->release != NULL)
 		in->ops->release(in);
+	sup_inst_fini(in);
 	event_free(in->idle_ev);
 	free(in);
 }
 
 /* Start a tender for s: paused (warm pool) or running (a summon). */
-static struct inst *
+struct inst *
 inst_start(struct svc *s, bool paused, const char **why)
 {
 	struct registry *r = s->reg;
@@ -351,6 +347,8 @@ inst_start(struct svc *s, bool paused, const char **why)
 	log_debug("instance %s#%u: %s (pid %ld)", s->name, in->st.id,
 	    paused ? "starting for the warm pool" : "booting",
 	    in->ops->pid != NULL ? in->ops->pid(in) : 0L);
+	if (!paused)
+		sup_booting(in);
 	return in;
 fail:
 	log_warnx("instance %s#%u: boot failed: %s", s->name, in->st.id, err);
@@ -359,7 +357,7 @@ fail:
 	return NULL;
 }
 
-static void
+void
 inst_stop(struct inst *in, const char *why)
 {
 	struct svc *s = in->svc;
@@ -385,7 +383,7 @@ inst_stop(struct inst *in, const char *why)
 }
 
 /* Start (or resume) an instance for s's held queries. */
-static int
+int
 summon(struct svc *s, const struct sockaddr *client)
 {
 	struct registry *r = s->reg;
@@ -408,6 +406,7 @@ summon(struct svc *s, const struct sockaddr *client)
 		in->st.t_state = in->t_summon = now_ns();
 		log_debug("instance %s#%u: summoned from the warm pool",
 		    s->name, in->st.id);
+		sup_booting(in);
 		s->active = in;
 		return 0;
 	}
@@ -446,7 +445,7 @@ pool_fill(struct svc *s)
 	}
 }
 
-static void
+void
 pool_fill_all(struct registry *r)
 {
 	struct svc *s;
@@ -464,7 +463,7 @@ refill_cb(evutil_socket_t fd, short what, void *arg)
 }
 
 /* Refill the pools once this summon's answer is well on its way. */
-static void
+void
 pool_fill_soon(struct registry *r)
 {
 	struct timeval tv = {0, REFILL_DELAY_MS * 1000};
@@ -476,7 +475,7 @@ pool_fill_soon(struct registry *r)
 static void svc_free(struct svc *s);
 
 /* The instance is gone: account, free, and refill pools it made room in. */
-static void
+void
 inst_gone(struct inst *in)
 {
 	struct svc *s = in->svc;
@@ -521,6 +520,7 @@ on_ready(struct inst *in)
 		inst_stop(in, "no longer wanted");
 		return;
 	}
+	sup_ready(in);
 	answer_all(s, &a);
 	if (s->conf->idle_timeout > 0) {
 		tv = tv_ms(s->conf->idle_timeout * NS_PER_MS);
@@ -552,6 +552,8 @@ on_console(struct inst *in, const struct bevent *ev, const char *what)
 	while (
 	    len > 0 && (ev->text[len - 1] == '\n' || ev->text[len - 1] == '\r'))
 		len--;
+	registry_ring_line(in, what[0] == 'l' ? SVC_LOG_GUEST : SVC_LOG_CONSOLE,
+	    ev->text, (size_t)len);
 	log_info("instance %s#%u %s: %.*s", in->svc->name, in->st.id, what, len,
 	    ev->text);
 }
@@ -583,35 +585,18 @@ on_fault(struct inst *in, const struct bevent *ev)
 	if (in->st.state == IS_BOOTING || in->st.state == IS_READY ||
 	    in->st.state == IS_STOPPING)
 		instance_set_state(&in->st, IS_FAULTED, in->fault);
+	sup_fault(in, ev);
 }
 
 static void
 on_exited(struct inst *in, const struct bevent *ev)
 {
-	const struct ctl_exited *x = &ev->u.exited;
-	char why[200];
-
+	if (sup_exited(in, ev))
+		return; /* restarting: the same instance boots again */
 	switch (in->st.state) {
 	case IS_BOOTING:
 	case IS_READY:
-		if (x->reason == CTL_EXIT_GUEST && x->status == 0) {
-			instance_set_state(&in->st, IS_STOPPING,
-			    "the guest exited with status 0");
-		} else {
-			if (x->reason == CTL_EXIT_GUEST)
-				snprintf(why, sizeof(why),
-				    "the guest exited with status %d",
-				    x->status);
-			else if (x->status >= 128 + 1 && x->status < 128 + 65)
-				snprintf(why, sizeof(why),
-				    "the tender died of signal %d",
-				    x->status - 128);
-			else
-				snprintf(why, sizeof(why),
-				    "the tender exited with status %d",
-				    x->status);
-			instance_set_state(&in->st, IS_FAULTED, why);
-		}
+		instance_set_state(&in->st, IS_STOPPING, NULL);
 		/* FALLTHROUGH */
 	case IS_STOPPING:
 	case IS_FAULTED:
@@ -652,7 +637,14 @@ registry_backend_event(struct inst *in, const struct bevent *ev)
 		on_ready(in);
 		break;
 	case CTL_HEARTBEAT:
-		break; /* health/ (issue 4) watches these */
+		sup_heartbeat(in, ev);
+		break;
+	case CTL_CAPTURED:
+		sup_captured(in, ev);
+		break;
+	case CTL_GDB:
+		sup_gdb(in, ev);
+		break;
 	case CTL_LOG:
 		on_console(in, ev, "log");
 		break;
@@ -684,6 +676,10 @@ service_printed(const struct config *conf, const struct cfg_service *c)
 	config_print_service(c, fp);
 	/* The tender binary is part of what an hvt instance runs. */
 	fprintf(fp, "tender %s\n", conf->tender);
+	/* So is its policy's body: a changed policy is a changed service
+	 * (its instances restart under the new one, with a fresh history). */
+	if (c->policy != NULL)
+		config_print_policy(c->policy, fp);
 	if (fclose(fp) != 0) {
 		free(buf);
 		return NULL;
@@ -726,6 +722,8 @@ svc_free(struct svc *s)
 	if (s->deadline_ev != NULL)
 		event_free(s->deadline_ev);
 	cref_put(s->cref);
+	pol_history_free(s->pol_history);
+	free(s->log);
 	free(s->printed);
 	free(s->v4);
 	free(s->v6);
@@ -753,7 +751,15 @@ svc_new(struct registry *r, struct cref *cref, struct cfg_service *c)
 	snprintf(s->name, sizeof(s->name), "%.*s", (int)nl, c->name);
 	s->printed = service_printed(cref->conf, c);
 	s->deadline_ev = evtimer_new(r->base, deadline_cb, s);
+	s->pol_history = pol_history_new();
+	/* Instance ids go on across restarts of the summoner. */
+	if (r->journal != NULL) {
+		unsigned next = journal_next_id(r->journal, s->name);
+
+		s->next_id = next > 0 ? next - 1 : 0; /* 0: unreadable */
+	}
 	if (s->printed == NULL || s->deadline_ev == NULL ||
+	    s->pol_history == NULL ||
 	    svc_set_addrs(s) < 0) {
 		svc_free(s);
 		return NULL;
@@ -1007,9 +1013,23 @@ registry_lookup(
 	struct svc *s = service;
 
 	(void)arg;
-	(void)addrs; /* the zone table has the service's addresses */
 	if (s->removed)
 		return DNS_SVC_RETIRED;
+	if (s->retired) {
+		switch (s->retire_answer) {
+		case POL_ANSWER_SERVFAIL:
+			return DNS_SVC_SERVFAIL;
+		case POL_ANSWER_REFUSED:
+			return DNS_SVC_REFUSED;
+		case POL_ANSWER_ADDRESS:
+			*addrs = (struct dns_addrs){
+			    &s->retire_v4, s->retire_has_v4 ? 1 : 0,
+			    &s->retire_v6, s->retire_has_v6 ? 1 : 0};
+			return DNS_SVC_READY;
+		default:
+			return DNS_SVC_RETIRED;
+		}
+	}
 	if (s->active != NULL) {
 		if (s->active->st.state != IS_READY)
 			return DNS_SVC_BOOT;
@@ -1058,7 +1078,10 @@ registry_new(struct event_base *base, struct server *srv)
 	r->base = base;
 	r->srv = srv;
 	TAILQ_INIT(&r->svcs);
-	if ((r->refill_ev = evtimer_new(base, refill_cb, r)) == NULL) {
+	if ((r->refill_ev = evtimer_new(base, refill_cb, r)) == NULL ||
+	    (r->builtin = policy_builtin_new()) == NULL) {
+		if (r->refill_ev != NULL)
+			event_free(r->refill_ev);
 		free(r);
 		return NULL;
 	}
@@ -1079,7 +1102,16 @@ registry_shutdown(struct registry *r, void (*done)(void *), void *arg)
 		s->active = NULL;
 		answer_all(s, NULL);
 		TAILQ_FOREACH_SAFE(in, &s->insts, entry, next)
-		inst_stop(in, "summoner shutting down");
+		{
+			char err[128];
+
+			if (in->st.state == IS_STOPPING ||
+			    in->st.state == IS_FAULTED)
+				inst_stop(in, "summoner shutting down");
+			else
+				inst_stop_any(in, "summoner shutting down", err,
+				    sizeof(err));
+		}
 	}
 	if (r->ninst == 0 && r->done != NULL) {
 		r->done = NULL;
@@ -1120,6 +1152,9 @@ registry_free(struct registry *r)
 	}
 	cref_put(r->cref);
 	event_free(r->refill_ev);
+	health_udp_free(r->udp);
+	policy_free(r->builtin);
+	free(r->state_dir);
 	free(r);
 }
 
@@ -1127,4 +1162,10 @@ const struct svc_list *
 registry_services(const struct registry *r)
 {
 	return &r->svcs;
+}
+
+const struct policy *
+registry_policy(const struct svc *s)
+{
+	return s->conf->policy != NULL ? s->conf->policy : s->reg->builtin;
 }

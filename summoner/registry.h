@@ -20,12 +20,14 @@
 #include "config.h"
 #include "dns.h"
 #include "instance.h"
+#include "health/health.h"
 
 struct event_base;
 struct event;
 struct server;
 struct held;
 struct policy;
+struct journal;
 
 /* A loaded config, shared by the services that came from it. */
 struct cref {
@@ -70,7 +72,23 @@ struct inst {
 	char gdb[128];      /* the argument for gdb's "target remote" */
 	uint64_t t_expires; /* instance_clock when it ends, 0 never */
 	struct event *expire_ev;
-	long adopted_pid; /* re-adopted from the journal: not ours */
+	long adopted_pid;         /* re-adopted from the journal: not ours */
+	struct event *adopted_ev; /* watches the adopted tender's end */
+	int adopted_fd;           /* its pidfd, -1 */
+
+	/* supervision (supervise.c) */
+	struct health_watch hw;
+	struct event *health_ev;  /* the next health deadline */
+	struct event *restart_ev; /* a restart's back-off */
+	uint64_t t_restart_due;   /* when it ends (instance_clock) */
+	uint64_t t_boot;          /* the current boot began (instance_clock) */
+	uint64_t t_fault;         /* the fault happened (tender's clock) */
+	unsigned boots;           /* boots of this instance (restarts + 1) */
+	int pending;              /* pol event kind awaiting CAPTURED, -1 */
+	int pend_vector, pend_code;
+	bool decided;             /* the last failure has its decision */
+	bool reboot_on_exit;      /* restart due once the old tender is gone */
+	bool stopped_on_purpose;  /* a stop we asked for: exit is no event */
 };
 
 /* A line of an instance's console or log, kept per service for
@@ -115,8 +133,10 @@ struct svc {
 	void *pol_history;
 	bool retired;             /* answers as its policy's retire says */
 	unsigned quarantined;     /* instances now quarantined */
-	struct event *restart_ev; /* a restart waiting out its back-off */
-	uint64_t t_restart;       /* when it fires (instance_clock) */
+	int retire_answer;        /* enum pol_answer */
+	struct in_addr retire_v4; /* the fallback address, when one */
+	struct in6_addr retire_v6;
+	bool retire_has_v4, retire_has_v6;
 	uint64_t faults;
 
 	/* the last SVC_LOG_LINES console/log lines, a ring */
@@ -214,6 +234,27 @@ int registry_ctl_retire(
  * added); control.c points it at its "logs -f" followers.  NULL: none.
  */
 extern void (*registry_log_tap)(struct svc *s, const struct svc_log_line *l);
+
+/*
+ * Supervision set-up (before registry_apply()): the journal written to
+ * (NULL: none), the state directory for fault artifacts and gdb sockets
+ * (created if missing), and where UDP heartbeats are taken (NULL: no UDP
+ * transport).  Returns 0, or -1 with a message in err.
+ */
+int registry_supervise(struct registry *r, struct journal *j,
+    const char *state_dir, const struct sockaddr *hb_addr, unsigned hb_len,
+    char *err, size_t errlen);
+
+/* The UDP heartbeat port (0 when off). */
+unsigned registry_heartbeat_port(const struct registry *r);
+
+/*
+ * After the first registry_apply(): read the journal for what an earlier
+ * run left behind: tenders still running are killed, quarantined ones
+ * re-adopted (kept frozen, their gdb stub and expiry as before); every
+ * leftover is journaled as such.  Returns the number found.
+ */
+int registry_recover(struct registry *r);
 
 /* The policy a service runs under (its own, else the default one). */
 const struct policy *registry_policy(const struct svc *s);

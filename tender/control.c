@@ -11,22 +11,37 @@
  *
  * SIGTERM and SIGINT take the same path (the handler writes a STOP byte), so
  * a stopped guest always gets its EXITED event.
+ *
+ * GDB_OPEN stores its address under a lock before its byte goes down the
+ * pipe (the vCPU thread reads it with control_gdb_spec()).  Once the gdb
+ * stub holds a quarantined VM, end of file on the channel no longer stops
+ * the tender: the byte CMD_EOF only tells the stub to stop writing events
+ * to a channel nobody reads.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "gdb.h"
 #include "tender.h"
 
-#define CMD_STOP   'S'
-#define CMD_PAUSE  'P'
-#define CMD_RESUME 'R'
+#define CMD_STOP     TENDER_CMD_STOP
+#define CMD_PAUSE    'P'
+#define CMD_RESUME   'R'
+#define CMD_GDB_OPEN TENDER_CMD_GDB_OPEN
+#define CMD_EOF      'E'
+
+static pthread_mutex_t gdb_lock = PTHREAD_MUTEX_INITIALIZER;
+static char gdb_spec[256];
+static bool gdb_spec_set;
+static atomic_bool quarantined;
 
 static volatile uint8_t *kick_flag;
 static pthread_t vcpu_thread;
@@ -78,6 +93,45 @@ send_cmd(struct tender *t, char c)
 	pthread_kill(vcpu_thread, SIGUSR1);
 }
 
+/* GDB_OPEN: keep the address for the vCPU thread, then wake it. */
+static void
+gdb_open_msg(struct tender *t, const struct ctl_hdr *h, const uint8_t *payload)
+{
+	const char *text = NULL;
+	size_t len = 0;
+
+	if (ctl_payload(h, payload, &text, &len) != CTL_OK)
+		return;
+	pthread_mutex_lock(&gdb_lock);
+	gdb_spec_set = len > 0 && len < sizeof(gdb_spec) &&
+	               memchr(text, '\0', len) == NULL;
+	if (gdb_spec_set) {
+		memcpy(gdb_spec, text, len);
+		gdb_spec[len] = '\0';
+	}
+	pthread_mutex_unlock(&gdb_lock);
+	send_cmd(t, CMD_GDB_OPEN);
+}
+
+bool
+control_gdb_spec(char *buf, size_t len)
+{
+	bool ok;
+
+	pthread_mutex_lock(&gdb_lock);
+	ok = gdb_spec_set && strlen(gdb_spec) < len;
+	if (ok)
+		memcpy(buf, gdb_spec, strlen(gdb_spec) + 1);
+	pthread_mutex_unlock(&gdb_lock);
+	return ok;
+}
+
+void
+control_set_quarantined(void)
+{
+	atomic_store(&quarantined, true);
+}
+
 static void *
 control_thread(void *arg)
 {
@@ -116,6 +170,9 @@ control_thread(void *arg)
 			case CTL_RESUME:
 				send_cmd(t, CMD_RESUME);
 				break;
+			case CTL_GDB_OPEN:
+				gdb_open_msg(t, &h, payload);
+				break;
 			default:
 				/* An event type sent down: ignore it. */
 				break;
@@ -129,7 +186,7 @@ control_thread(void *arg)
 		}
 	}
 	free(r);
-	send_cmd(t, CMD_STOP);
+	send_cmd(t, atomic_load(&quarantined) ? CMD_EOF : CMD_STOP);
 	return NULL;
 }
 
@@ -181,12 +238,18 @@ control_apply(struct tender *t)
 	ssize_t n;
 
 	for (;;) {
+		/* A Ctrl-C from gdb or a new gdb client also kicks us. */
+		gdb_poll(t);
 		n = read(t->cmd_rd, &c, 1);
 		if (n == 1) {
 			switch (c) {
 			case CMD_STOP:
+			case CMD_EOF:
 				tender_exit(
 				    t, TENDER_EXIT_STOPPED, CTL_EXIT_STOPPED);
+			case CMD_GDB_OPEN:
+				gdb_open_request(t);
+				break;
 			case CMD_PAUSE:
 				/* Every command is answered, so a parent can
 				 * wait for each; a repeated one changes
@@ -214,8 +277,53 @@ control_apply(struct tender *t)
 }
 
 void
+control_apply_held(struct tender *t, bool quar)
+{
+	static const char held[] =
+	    "quarantined for gdb: pause and resume change nothing";
+	char c;
+	ssize_t n;
+
+	while ((n = read(t->cmd_rd, &c, 1)) == 1 || (n < 0 && errno == EINTR)) {
+		if (n != 1)
+			continue;
+		switch (c) {
+		case CMD_STOP:
+			if (quar && t->cap.exit_status != 0)
+				tender_exit(
+				    t, t->cap.exit_status, t->cap.exit_reason);
+			tender_exit(t, TENDER_EXIT_STOPPED, CTL_EXIT_STOPPED);
+		case CMD_EOF:
+			if (!quar)
+				tender_exit(
+				    t, TENDER_EXIT_STOPPED, CTL_EXIT_STOPPED);
+			/* Nobody reads the channel any more. */
+			t->ctl_fd = -1;
+			fprintf(stderr, "summoner-tender: control channel "
+			                "closed; still quarantined for gdb\n");
+			break;
+		case CMD_PAUSE:
+		case CMD_RESUME:
+			if (quar) {
+				ev_log(t, held, sizeof(held) - 1);
+				break;
+			}
+			t->paused = c == CMD_PAUSE;
+			if (t->paused)
+				ev_console_flush(t);
+			ev_paused(t, t->paused);
+			break;
+		case CMD_GDB_OPEN:
+			gdb_open_request(t);
+			break;
+		}
+	}
+}
+
+void
 tender_exit(struct tender *t, int status, unsigned reason)
 {
+	gdb_at_exit(status);
 	ev_console_flush(t);
 	ev_exited(t, status, reason);
 	fflush(stdout);

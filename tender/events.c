@@ -128,6 +128,50 @@ ev_console_flush(struct tender *t)
 }
 
 /*
+ * The console tail: a ring of the last TENDER_CON_TAIL bytes, kept in both
+ * modes so a fault's console.txt shows what led up to it.
+ */
+static void
+tail_append(struct tender *t, const char *data, size_t len)
+{
+	size_t pos, n;
+
+	if (len > TENDER_CON_TAIL) {
+		t->con_tail_total += len - TENDER_CON_TAIL;
+		data += len - TENDER_CON_TAIL;
+		len = TENDER_CON_TAIL;
+	}
+	while (len > 0) {
+		pos = (size_t)(t->con_tail_total % TENDER_CON_TAIL);
+		n = TENDER_CON_TAIL - pos;
+		if (n > len)
+			n = len;
+		memcpy(t->con_tail + pos, data, n);
+		t->con_tail_total += n;
+		data += n;
+		len -= n;
+	}
+}
+
+size_t
+ev_console_tail(const struct tender *t, char *out, size_t outsz)
+{
+	uint64_t have = t->con_tail_total < TENDER_CON_TAIL ? t->con_tail_total
+	                                                    : TENDER_CON_TAIL;
+	size_t start, first, n;
+
+	n = have < outsz ? (size_t)have : outsz;
+	/* the newest n bytes end where the next byte would go */
+	start = (size_t)((t->con_tail_total - n) % TENDER_CON_TAIL);
+	first = TENDER_CON_TAIL - start;
+	if (first > n)
+		first = n;
+	memcpy(out, t->con_tail + start, first);
+	memcpy(out + first, t->con_tail, n - first);
+	return n;
+}
+
+/*
  * Console output becomes one CONSOLE event per line (without its newline);
  * a line longer than CTL_MAX_TEXT is sent in pieces.  A partial line waits
  * until the newline, a POLL, or the end of the guest.
@@ -137,6 +181,7 @@ ev_console(struct tender *t, const char *data, size_t len)
 {
 	size_t i;
 
+	tail_append(t, data, len);
 	if (t->ctl_fd < 0) {
 		fwrite(data, 1, len, stdout);
 		fflush(stdout);
@@ -209,6 +254,68 @@ ev_fault(struct tender *t)
 	fprintf(stderr,
 	    "  cs=0x%04x ss=0x%04x ds=0x%04x es=0x%04x fs=0x%04x gs=0x%04x\n",
 	    f->cs, f->ss, f->ds, f->es, f->fs, f->gs);
+}
+
+/* "0x<pc> func+0x<off>" or "0x<pc> ?": one backtrace line. */
+static int
+frame_line(char *buf, size_t sz, const struct fault_frame *fr)
+{
+	if (fr->func[0] != '\0')
+		return snprintf(buf, sz, "0x%llx %s+0x%llx",
+		    (unsigned long long)fr->pc, fr->func,
+		    (unsigned long long)fr->offset);
+	return snprintf(buf, sz, "0x%llx ?", (unsigned long long)fr->pc);
+}
+
+void
+ev_captured(struct tender *t)
+{
+	const struct fault_info *c = &t->cap;
+	struct ctl_captured x = {.flags = c->written};
+	char text[CTL_MAX_TEXT], line[FAULT_FUNC_MAX + 64];
+	size_t len, dirlen = strnlen(c->dir, sizeof(c->dir));
+	unsigned i;
+	int n;
+
+	if (t->ctl_fd < 0) {
+		fflush(stdout);
+		if (c->dir[0] != '\0')
+			fprintf(stderr,
+			    "summoner-tender: fault captured in %s (%s%s%s) "
+			    "in %.1f us\n",
+			    c->dir,
+			    (c->written & CTL_CAPTURED_CORE) ? "core " : "",
+			    (c->written & CTL_CAPTURED_TAIL) ? "console.txt "
+			                                     : "",
+			    (c->written & CTL_CAPTURED_REPORT) ? "report.json"
+			                                       : "",
+			    (double)(c->t_done_ns - c->t_exit_ns) / 1e3);
+		fprintf(stderr, "summoner-tender: backtrace:\n");
+		for (i = 0; i < c->nframes; i++) {
+			frame_line(line, sizeof(line), &c->frames[i]);
+			fprintf(stderr, "  #%-2u %s\n", i, line);
+		}
+		return;
+	}
+	/* The directory first (a path longer than the text leaves it out:
+	 * an absent directory is better than a wrong one). */
+	len = 0;
+	if (dirlen < sizeof(text)) {
+		memcpy(text, c->dir, dirlen);
+		len = dirlen;
+	}
+	for (i = 0; i < c->nframes; i++) {
+		n = frame_line(line, sizeof(line), &c->frames[i]);
+		if (n < 0 || (size_t)n >= sizeof(line) ||
+		    len + 1 + (size_t)n > sizeof(text))
+			break;
+		text[len++] = '\n';
+		memcpy(text + len, line, (size_t)n);
+		len += (size_t)n;
+	}
+	x.nframes = i;
+	x.t_ns = tender_now_ns();
+	ctl_send(t, CTL_CAPTURED, &x, sizeof(x), text, len);
 }
 
 void

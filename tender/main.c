@@ -23,6 +23,7 @@
 static const char usage_text[] =
     "usage: summoner-tender [--mem=MB] [--net:NAME=IFACE|@FD]\n"
     "                       [--block:NAME=PATH] [--control-fd=FD [--paused]]\n"
+    "                       [--fault-dir=DIR] [--gdb=unix:PATH|tcp:127.0.0.1:PORT]\n"
     "                       IMAGE [ARGS...]\n";
 
 static const char help_text[] =
@@ -55,6 +56,17 @@ static const char help_text[] =
     "until\n"
     "                       RESUME (a warm-pool tender: a summon costs one\n"
     "                       resume)\n"
+    "  --gdb=unix:PATH      start with the gdb stub on a new unix socket\n"
+    "                       (mode 0600) and hold the guest at its entry\n"
+    "                       point until gdb continues; \"target remote PATH\"\n"
+    "  --gdb=tcp:127.0.0.1:PORT\n"
+    "                       ... on TCP, 127.0.0.1 only (PORT 0: any free\n"
+    "                       port); the address is printed or sent as a GDB\n"
+    "                       event.  After a fault the VM stays frozen for gdb\n"
+    "  --fault-dir=DIR      on a guest fault, write the artifacts into DIR\n"
+    "                       (created, mode 0700): core (an ELF core gdb\n"
+    "                       loads with the image), report.json (registers,\n"
+    "                       backtrace; docs/fault-report.md), console.txt\n"
     "  -h, --help           print this help and exit\n"
     "\n"
     "Every device in the image's manifest must be attached, and every device\n"

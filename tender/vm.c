@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "gdb.h"
 #include "tender.h"
 #include "vm.h"
 
@@ -270,20 +271,46 @@ vm_tsc_hz(struct vm *vm)
 	return khz > 0 ? (uint64_t)khz * 1000 : 0;
 }
 
+static void
+get_seg(struct fault_seg *d, const struct kvm_segment *s)
+{
+	d->base = s->base;
+	d->limit = s->limit;
+	d->selector = s->selector;
+	d->type = s->type;
+	d->flags = (s->present ? 0x1 : 0) | (s->l ? 0x2 : 0) |
+	           (s->db ? 0x4 : 0) | (s->g ? 0x8 : 0) | (s->s ? 0x10 : 0);
+}
+
 /*
- * Fill the registers of t->fault that the guest did not report itself from
- * the frozen vCPU, and say where each came from.
+ * Read the frozen vCPU into t->cap.cpu, and fill the registers of t->fault
+ * that the guest did not report itself from it, saying where each came
+ * from.
  */
 static void
 capture_regs(struct vm *vm, struct tender *t)
 {
 	struct ctl_fault *f = &t->fault;
+	struct fault_cpu *c = &t->cap.cpu;
 	struct kvm_regs r;
 	struct kvm_sregs s;
 	bool guest = (f->source & CTL_REGS_GUEST) != 0;
 	bool full_frame = guest && !t->frame_partial;
 
+	memset(c, 0, sizeof(*c));
 	if (ioctl(vm->vcpu_fd, KVM_GET_SREGS, &s) == 0) {
+		c->sregs_valid = true;
+		get_seg(&c->seg[FAULT_SEG_CS], &s.cs);
+		get_seg(&c->seg[FAULT_SEG_SS], &s.ss);
+		get_seg(&c->seg[FAULT_SEG_DS], &s.ds);
+		get_seg(&c->seg[FAULT_SEG_ES], &s.es);
+		get_seg(&c->seg[FAULT_SEG_FS], &s.fs);
+		get_seg(&c->seg[FAULT_SEG_GS], &s.gs);
+		c->cr0 = s.cr0;
+		c->cr2 = s.cr2;
+		c->cr3 = s.cr3;
+		c->cr4 = s.cr4;
+		c->efer = s.efer;
 		f->ds = s.ds.selector;
 		f->es = s.es.selector;
 		f->fs = s.fs.selector;
@@ -294,36 +321,62 @@ capture_regs(struct vm *vm, struct tender *t)
 			f->cr2 = s.cr2;
 		}
 	}
-	if (full_frame || ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0)
+	if (ioctl(vm->vcpu_fd, KVM_GET_REGS, &r) < 0)
+		return;
+	c->regs_valid = true;
+	c->regs[HVT_X_RAX] = r.rax;
+	c->regs[HVT_X_RBX] = r.rbx;
+	c->regs[HVT_X_RCX] = r.rcx;
+	c->regs[HVT_X_RDX] = r.rdx;
+	c->regs[HVT_X_RSI] = r.rsi;
+	c->regs[HVT_X_RDI] = r.rdi;
+	c->regs[HVT_X_RBP] = r.rbp;
+	c->regs[HVT_X_RSP] = r.rsp;
+	c->regs[HVT_X_R8] = r.r8;
+	c->regs[HVT_X_R9] = r.r9;
+	c->regs[HVT_X_R10] = r.r10;
+	c->regs[HVT_X_R11] = r.r11;
+	c->regs[HVT_X_R12] = r.r12;
+	c->regs[HVT_X_R13] = r.r13;
+	c->regs[HVT_X_R14] = r.r14;
+	c->regs[HVT_X_R15] = r.r15;
+	c->rip = r.rip;
+	c->rflags = r.rflags;
+	if (full_frame)
 		return;
 	f->source |= CTL_REGS_VCPU;
-	f->regs[HVT_X_RAX] = r.rax;
-	f->regs[HVT_X_RBX] = r.rbx;
-	f->regs[HVT_X_RCX] = r.rcx;
-	f->regs[HVT_X_RDX] = r.rdx;
-	f->regs[HVT_X_RSI] = r.rsi;
-	f->regs[HVT_X_RDI] = r.rdi;
-	f->regs[HVT_X_RBP] = r.rbp;
-	f->regs[HVT_X_R8] = r.r8;
-	f->regs[HVT_X_R9] = r.r9;
-	f->regs[HVT_X_R10] = r.r10;
-	f->regs[HVT_X_R11] = r.r11;
-	f->regs[HVT_X_R12] = r.r12;
-	f->regs[HVT_X_R13] = r.r13;
-	f->regs[HVT_X_R14] = r.r14;
-	f->regs[HVT_X_R15] = r.r15;
-	if (guest)
-		return; /* an abort's trap frame: keep its rip/rsp/rflags */
-	f->regs[HVT_X_RSP] = r.rsp;
+	if (guest) {
+		/* an abort's trap frame: keep its rip/rsp/rflags */
+		uint64_t rsp = f->regs[HVT_X_RSP];
+
+		memcpy(f->regs, c->regs, sizeof(f->regs));
+		f->regs[HVT_X_RSP] = rsp;
+		return;
+	}
+	memcpy(f->regs, c->regs, sizeof(f->regs));
 	f->rip = r.rip;
 	f->rflags = r.rflags;
 }
 
-static void __attribute__((noreturn)) vm_fault(struct vm *vm, struct tender *t)
+/*
+ * Every fault ends here, frozen: report it, capture it, and hold the VM
+ * for the parent's decision (fault_wait()).
+ */
+static void __attribute__((noreturn))
+vm_freeze(struct vm *vm, struct tender *t, int status, unsigned reason)
 {
+	t->cap.exit_status = status;
+	t->cap.exit_reason = reason;
 	capture_regs(vm, t);
 	ev_fault(t);
-	tender_exit(t, TENDER_EXIT_FAULT, CTL_EXIT_FAULT);
+	fault_capture(t);
+	fault_wait(t, vm);
+}
+
+static void __attribute__((noreturn)) vm_fault(struct vm *vm, struct tender *t)
+{
+	t->cap.t_exit_ns = tender_now_ns();
+	vm_freeze(vm, t, TENDER_EXIT_FAULT, CTL_EXIT_FAULT);
 }
 
 static enum hc_result
@@ -350,6 +403,7 @@ vm_run(struct vm *vm, struct tender *t)
 {
 	struct kvm_run *run = vm->run;
 
+	gdb_vm_start(t, vm); /* with --gdb: held until gdb continues */
 	for (;;) {
 		if (ioctl(vm->vcpu_fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
@@ -368,14 +422,21 @@ vm_run(struct vm *vm, struct tender *t)
 				continue;
 			case HC_HALT:
 				if (t->exit_status == HVT_EXIT_ABORT) {
-					capture_regs(vm, t);
-					ev_fault(t);
+					/* Solo5's convention: an abort exits
+					 * 255, but it is held like a fault. */
+					t->cap.t_exit_ns = tender_now_ns();
+					vm_freeze(vm, t, t->exit_status,
+					    CTL_EXIT_GUEST);
 				}
 				tender_exit(t, t->exit_status, CTL_EXIT_GUEST);
 			case HC_FAULT:
 				vm_fault(vm, t);
 			}
 			break;
+		case KVM_EXIT_DEBUG:
+			/* A breakpoint or single step of the gdb stub. */
+			gdb_debug_exit(t, vm);
+			continue;
 		case KVM_EXIT_SHUTDOWN:
 			hc_fault(t, CTL_FAULT_TRIPLE, 0,
 			    "triple fault: the guest could not handle an "

@@ -13,6 +13,8 @@
  *   crash.hvt exit CODE          return CODE (HALT CODE)
  *
  * Every mode reports READY first and prints "crash: MODE" before acting.
+ * Every fault happens with r12..r15 = 0x1212121212121212 .. 0x1515151515151515
+ * (MARK_REGS), so that tools can check the registers they report.
  * Each fault happens inside its own named, never-inlined crash_* function,
  * so a test can check that the reported rip lies inside it (nm).
  */
@@ -28,24 +30,52 @@ RT_MANIFEST_NONE();
 /* noipa: no inlining, cloning or renaming, so nm finds these names. */
 #define CRASH_FN __attribute__((noipa))
 
+/*
+ * Known values in r12..r15 at every fault, so that tools can check that
+ * the registers they show are the guest's (docs/fault-report.md).  Loaded
+ * by the same asm statement as the faulting instruction, or right before
+ * the call that reports the fault, so nothing can reuse the registers in
+ * between.  They are callee-saved: the clobbers make the crash_* function
+ * save and restore its caller's values.
+ */
+#define MARK_REGS                                                              \
+	"movabsq $0x1212121212121212, %%r12\n\t"                               \
+	"movabsq $0x1313131313131313, %%r13\n\t"                               \
+	"movabsq $0x1414141414141414, %%r14\n\t"                               \
+	"movabsq $0x1515151515151515, %%r15\n\t"
+#define MARK_CLOBBERS "r12", "r13", "r14", "r15"
+
 static CRASH_FN int
 crash_pagefault(uintptr_t addr)
 {
-	return *(volatile int *)addr;
+	int v;
+
+	__asm__ __volatile__(MARK_REGS "movl (%1), %0"
+	                     : "=r"(v)
+	                     : "r"(addr)
+	                     : MARK_CLOBBERS, "memory");
+	return v;
 }
 
 static CRASH_FN int
 crash_divide(void)
 {
 	volatile int num = 1, den = 0;
+	int n = num, d = den;
 
-	return num / den;
+	/* idiv in the asm: the compiler may not drop or move a division it
+	 * can prove undefined. */
+	__asm__ __volatile__(MARK_REGS "cltd\n\tidivl %2"
+	                     : "+a"(n)
+	                     : "a"(n), "r"(d)
+	                     : MARK_CLOBBERS, "rdx");
+	return n;
 }
 
 static CRASH_FN void
 crash_invalid_opcode(void)
 {
-	__asm__ __volatile__("ud2");
+	__asm__ __volatile__(MARK_REGS "ud2" : : : MARK_CLOBBERS);
 }
 
 /*
@@ -61,6 +91,7 @@ crash_stack_overflow(unsigned long depth)
 	if (depth == 0)
 		return 0;
 	buf[0] = (char)depth;
+	__asm__ __volatile__(MARK_REGS : : : MARK_CLOBBERS);
 	return crash_stack_overflow(depth + 1) + buf[0];
 }
 
@@ -73,7 +104,10 @@ crash_triple(void)
 	} __attribute__((packed)) empty = {0, 0};
 
 	/* No IDT: the #UD cannot be delivered, nor can the #DF. */
-	__asm__ __volatile__("lidt %0\n\tud2" : : "m"(empty));
+	__asm__ __volatile__(MARK_REGS "lidt %0\n\tud2"
+	                     :
+	                     : "m"(empty)
+	                     : MARK_CLOBBERS);
 }
 
 /*
@@ -90,20 +124,41 @@ static void (*volatile fault_fn)(const char *) = hb_fault;
 static CRASH_FN void
 crash_abort(const char *msg)
 {
-	abort_fn(msg);
+	void (*fn)(const char *) = abort_fn;
+
+	/* The call is in the asm, so r12..r15 hold the marks when the
+	 * report is made (no red zone in guests; rsp aligned for the call). */
+	__asm__ __volatile__("movq %%rsp, %%rbx\n\t"
+	                     "andq $-16, %%rsp\n\t" MARK_REGS "call *%%rax\n\t"
+	                     "movq %%rbx, %%rsp"
+	                     : "+D"(msg), "+a"(fn)
+	                     :
+	                     : MARK_CLOBBERS, "rbx", "rcx", "rdx", "rsi", "r8",
+	                     "r9", "r10", "r11", "memory", "cc");
 	__asm__ __volatile__("" ::: "memory");
 }
 
 static CRASH_FN void
 crash_fault(const char *msg)
 {
-	fault_fn(msg);
+	void (*fn)(const char *) = fault_fn;
+
+	/* The call is in the asm, so r12..r15 hold the marks when the
+	 * report is made (no red zone in guests; rsp aligned for the call). */
+	__asm__ __volatile__("movq %%rsp, %%rbx\n\t"
+	                     "andq $-16, %%rsp\n\t" MARK_REGS "call *%%rax\n\t"
+	                     "movq %%rbx, %%rsp"
+	                     : "+D"(msg), "+a"(fn)
+	                     :
+	                     : MARK_CLOBBERS, "rbx", "rcx", "rdx", "rsi", "r8",
+	                     "r9", "r10", "r11", "memory", "cc");
 	__asm__ __volatile__("" ::: "memory");
 }
 
 static CRASH_FN void
 crash_dump(void)
 {
+	__asm__ __volatile__(MARK_REGS : : : MARK_CLOBBERS);
 	hb_dump("crash: dump requested");
 	__asm__ __volatile__("" ::: "memory");
 }

@@ -19,7 +19,7 @@
  * ever appended) and refuse shorter ones.
  *
  * Because text is "what remains", the fixed part of a type that carries
- * text (HEARTBEAT, LOG, CONSOLE, FAULT) is frozen: an old reader would
+ * text (HEARTBEAT, LOG, CONSOLE, FAULT, CAPTURED, GDB, GDB_OPEN) is frozen: an old reader would
  * read appended fields as text.  Growing one of those needs a new type or
  * a new CTL_VERSION.  Types without text may grow at the end.
  *
@@ -227,8 +227,8 @@ int ctl_parse(
 /*
  * Given a complete frame's payload (hdr->len bytes, as checked by
  * ctl_parse), check that it is long enough for its type and point *text
- * and *textlen at the trailing text.  Only HEARTBEAT, LOG, CONSOLE and
- * FAULT carry text; for the other types *text is NULL, *textlen 0, and
+ * and *textlen at the trailing text.  Only HEARTBEAT, LOG, CONSOLE,
+ * FAULT, CAPTURED, GDB and GDB_OPEN carry text; for the other types *text is NULL, *textlen 0, and
  * extra bytes are fields appended by a newer peer.  text and textlen may
  * be NULL.  Returns CTL_OK or CTL_ESHORT/CTL_ETYPE; neither means the
  * stream is corrupt (the frame can be skipped).

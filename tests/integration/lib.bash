@@ -51,6 +51,16 @@ expect() {
 	pass "$name"
 }
 
+# expect_text NAME TEXT REGEX...: expect() on TEXT instead of a file.
+expect_text() {
+	local name=$1 f
+	f=$(mktemp "$TMP/expect.XXXXXX")
+	printf '%s\n' "$2" >"$f"
+	shift 2
+	expect "$name" "$f" "$@"
+	rm -f "$f"
+}
+
 # reject NAME FILE REGEX: fail if REGEX matches a line of FILE.
 reject() {
 	if grep -Eq -- "$3" "$2"; then

@@ -5,133 +5,15 @@
 # the warm pool, faults and exits ending instances, idle stop, every
 # limit, reload (good and bad), and SIGTERM leaving nothing behind.
 . "$(dirname "$0")/lib.bash"
+. "$(dirname "$0")/daemon.bash"
 
-SUMMONER=$BUILD/summoner
-ROOT=$(pwd)
 
 if ! have_kvm; then
 	skip summon "/dev/kvm is not usable on this host"
 	exit 0
 fi
 
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-		pkill -KILL -P "$p" 2>/dev/null
-	done
-	rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 12000)) # below the ephemeral ports
-		if ! ss -Hlnu "sport = :$p" | grep -q . &&
-			! ss -Hlnt "sport = :$p" | grep -q .; then
-			echo "$p"
-			return
-		fi
-	done
-}
-
-# q NAME [TYPE] [kdig options]: "STATUS addr addr ..." for one query.
-q() {
-	local name=$1 type=${2:-A}
-	shift $(($# < 2 ? $# : 2))
-	kdig -p "$PORT" @127.0.0.1 "$name" "$type" +timeout=5 +retry=0 "$@" \
-		2>&1 | awk '
-		/status:/ { for (i = 1; i <= NF; i++) if ($i == "status:") {
-			s = $(i + 1); sub(/[;,]$/, "", s) } }
-		/^[^;]/ && NF >= 5 && ($4 == "A" || $4 == "AAAA") { a = a " " $5 }
-		END { print (s == "" ? "NOANSWER" : s) a }'
-}
-
-# start NAME CONFIG-BODY: write a config and start a daemon on it (on
-# another port if the one picked was taken meanwhile).
-start() {
-	local name=$1 try
-	CONF=$TMP/$name.conf
-	LOG=$TMP/$name.log
-	for try in 1 2 3 4 5; do
-		PORT=$(free_port)
-		cat >"$CONF" <<EOF
-listen on 127.0.0.1 port $PORT
-tender "$ROOT/$TENDER"
-state-dir "$TMP/state"
-zone t.test. {
-	soa { mname ns1 rname hostmaster serial 1 refresh 1h retry 15m expire 7d minimum 1m }
-	ns ns1
-}
-$2
-EOF
-		"$SUMMONER" -d -f "$CONF" >"$LOG" 2>&1 &
-		DPID=$!
-		PIDS+=("$DPID")
-		for _ in $(seq 100); do
-			grep -q "summoner started" "$LOG" && return 0
-			kill -0 "$DPID" 2>/dev/null || break
-			sleep 0.05
-		done
-		grep -q "Address already in use" "$LOG" || break
-	done
-	fail "$name: start" "the daemon did not start"
-	sed 's/^/    | /' "$LOG" | head -20
-	return 1
-}
-
-# stop_daemon NAME: SIGTERM, expect exit 0 and no tender left.
-stop_daemon() {
-	local name=$1 rc kids
-	kids=$(pgrep -P "$DPID" | tr '\n' ' ')
-	kill -TERM "$DPID"
-	for _ in $(seq 100); do
-		kill -0 "$DPID" 2>/dev/null || break
-		sleep 0.05
-	done
-	if kill -0 "$DPID" 2>/dev/null; then
-		fail "$name: SIGTERM" "still running after 5 s"
-		return
-	fi
-	wait "$DPID"
-	rc=$?
-	local left=""
-	for k in $kids; do
-		kill -0 "$k" 2>/dev/null && left="$left $k"
-	done
-	if [ "$rc" = 0 ] && [ -z "$left" ]; then
-		pass "$name: SIGTERM stops every instance and exits 0"
-	else
-		fail "$name: SIGTERM" "exit $rc, tenders left:$left"
-	fi
-}
-
-count() { grep -Ec -- "$1" "$LOG"; }
-
-# wait_log REGEX [TENTHS]: wait until REGEX is in the log.
-wait_log() {
-	for _ in $(seq "${2:-50}"); do
-		grep -Eq -- "$1" "$LOG" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
 H=$ROOT/$G/hello.hvt
-
-# svc NAME STATEMENT...: a service block, one statement per line.
-svc() {
-	local name=$1 st
-	shift
-	echo "service $name {"
-	echo "	zone t.test."
-	for st in "$@"; do
-		echo "	$st"
-	done
-	echo "}"
-}
 
 # ---- summoning ----
 start summon "$(
@@ -143,8 +25,9 @@ start summon "$(
 	svc aonly "image \"$H\"" "address 10.0.0.5" "address fd00::5" \
 		"boot-on { A }"
 	svc pool "image \"$H\"" "address 10.0.0.6" "warm 1"
+	printf "policy halt {\n\tdefault stop\n}\n"
 	svc crash "image \"$ROOT/$G/crash.hvt\"" 'args "pagefault"' \
-		"address 10.0.0.7"
+		"address 10.0.0.7" "policy halt"
 	svc bye "image \"$H\"" 'args "1" "10"' "address 10.0.0.8"
 	svc nope "image \"$TMP/missing.hvt\"" "address 10.0.0.9"
 )" || exit 0

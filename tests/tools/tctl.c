@@ -15,6 +15,15 @@
  *             and the tender's peak RSS instead of events
  *   -q        do not print console lines
  *   -x        close the control channel after READY (the parent "dies")
+ *   -H MS     after CAPTURED, hold the faulted tender MS milliseconds (any
+ *             event in that time is printed and counted), then STOP;
+ *             without -H, STOP is sent as soon as CAPTURED arrives
+ *   -K        after CAPTURED, close the control channel instead of STOP
+ *
+ * CAPTURED prints "captured t=.. flags=.. frames=N capture_us=X" (X: from
+ * the FAULT's timestamp to CAPTURED's), "captured-dir \"DIR\"" and one
+ * "frame N ..." line per backtrace frame; "held ms=.. events=N" ends a
+ * hold.
  *
  * Timestamps are microseconds since the tender was spawned.  The last line
  * is "tender-exit status=N" or "tender-signal sig=N".  Exit status: 0 when
@@ -40,7 +49,7 @@ extern char **environ;
 
 static int opt_timeout = 10000, opt_stop_ready, opt_beats = -1;
 static int opt_stop_after = -1, opt_pause, opt_boots, opt_quiet;
-static int opt_close_after_ready;
+static int opt_close_after_ready, opt_hold = -1, opt_close_captured;
 
 static void
 send_cmd(int fd, unsigned type)
@@ -103,6 +112,9 @@ struct run {
 	uint64_t t0, t_main, t_booted, t_ready, t_ready_rx, t_cmd;
 	int beats, events_while_paused, paused, stopped, closed;
 	uint64_t pause_lat, resume_lat, stop_lat;
+	uint64_t t_fault;    /* the FAULT's t_ns */
+	uint64_t t_captured; /* when CAPTURED arrived (0: not yet) */
+	int holding, events_while_held;
 };
 
 /*
@@ -144,6 +156,8 @@ on_frame(
 	}
 	if (r->paused == 1 && h->type != CTL_PAUSED)
 		r->events_while_paused++;
+	if (r->holding && h->type != CTL_EXITED)
+		r->events_while_held++;
 	if (h->type != CTL_EXITED && (print || h->type == CTL_READY))
 		sample_hwm(r);
 	switch (h->type) {
@@ -218,10 +232,59 @@ on_frame(
 		struct ctl_fault f;
 
 		memcpy(&f, p, sizeof(f));
+		if (f.kind != CTL_FAULT_DUMP)
+			r->t_fault = f.t_ns;
 		if (print)
 			print_fault(&f, text, textlen);
 		break;
 	}
+	case CTL_CAPTURED: {
+		struct ctl_captured c;
+		size_t i, start = 0;
+		unsigned line = 0;
+
+		memcpy(&c, p, sizeof(c));
+		r->t_captured = tender_now_ns();
+		if (print) {
+			printf("captured t=%llu flags=0x%x frames=%u "
+			       "capture_us=%.1f\n",
+			    (unsigned long long)t, c.flags, c.nframes,
+			    r->t_fault ? (double)(c.t_ns - r->t_fault) / 1e3
+			               : -1.0);
+			for (i = 0; i <= textlen; i++) {
+				if (i < textlen && text[i] != '\n')
+					continue;
+				if (line == 0)
+					print_text("captured-dir", text + start,
+					    i - start);
+				else {
+					char what[32];
+
+					snprintf(what, sizeof(what), "frame %u",
+					    line - 1);
+					print_text(
+					    what, text + start, i - start);
+				}
+				line++;
+				start = i + 1;
+			}
+		}
+		if (opt_close_captured) {
+			close(fd);
+			r->closed = 1;
+			return 0;
+		}
+		if (opt_hold < 0) {
+			r->t_cmd = tender_now_ns();
+			send_cmd(fd, CTL_STOP);
+		} else
+			r->holding = 1;
+		break;
+	}
+	case CTL_GDB:
+		if (print)
+			print_text("gdb", text, textlen);
+		break;
 	case CTL_PAUSED:
 		r->pause_lat = tender_now_ns() - r->t_cmd;
 		r->paused = 1;
@@ -321,6 +384,21 @@ run_once(char **argv, int print, struct run *r, long *rss)
 			} else
 				to = 10;
 		}
+		if (r->holding) {
+			uint64_t held = tender_now_ns() - r->t_captured;
+
+			if (held >= (uint64_t)opt_hold * 1000000) {
+				printf("held ms=%llu events=%d\n",
+				    (unsigned long long)(held / 1000000),
+				    r->events_while_held);
+				r->holding = 0;
+				r->t_cmd = tender_now_ns();
+				send_cmd(sv[0], CTL_STOP);
+			} else
+				to = (int)((opt_hold * 1000000ull - held) /
+				               1000000 +
+				           1);
+		}
 		if (opt_stop_after >= 0 && r->t_ready && !r->stopped &&
 		    tender_now_ns() - r->t_ready >=
 		        (uint64_t)opt_stop_after * 1000000) {
@@ -412,7 +490,7 @@ main(int argc, char **argv)
 	long rss;
 	int c, status;
 
-	while ((c = getopt(argc, argv, "T:rb:S:Pn:qx")) != -1) {
+	while ((c = getopt(argc, argv, "T:rb:S:Pn:qxH:K")) != -1) {
 		switch (c) {
 		case 'T':
 			opt_timeout = atoi(optarg);
@@ -438,10 +516,16 @@ main(int argc, char **argv)
 		case 'x':
 			opt_close_after_ready = 1;
 			break;
+		case 'H':
+			opt_hold = atoi(optarg);
+			break;
+		case 'K':
+			opt_close_captured = 1;
+			break;
 		default:
 			fprintf(stderr,
 			    "usage: tctl [-T ms] [-r] [-b n] [-S ms] "
-			    "[-P] [-n boots] [-q] [-x] -- TENDER "
+			    "[-P] [-n boots] [-q] [-x] [-H ms] [-K] -- TENDER "
 			    "ARGS...\n");
 			return 2;
 		}

@@ -186,6 +186,218 @@ config_load__missing_file__fails(void **state)
 	assert_null(config_load("tests/config/no-such-file.conf", NULL));
 }
 
+/* Load text; errors (and warnings) go to *errs_out. */
+static struct config *
+load_text(const char *text, char **errs_out)
+{
+	FILE *in = fmemopen((void *)(uintptr_t)text, strlen(text), "r");
+	size_t len = 0;
+	FILE *errs = open_memstream(errs_out, &len);
+	struct config *c;
+
+	c = config_load_fp(in, "t.conf", errs);
+	fclose(in);
+	fclose(errs);
+	return c;
+}
+
+static const char policy_conf[] =
+    "listen on 127.0.0.1\n"
+    "default-policy gentle\n"
+    "zone example. {\n"
+    "\tns ns1\n"
+    "}\n"
+    "policy gentle {\n"
+    "\theartbeat every 500ms misses 4\n"
+    "\tstall after 6 beats\n"
+    "\tready-timeout 3s\n"
+    "\ton exit { 0 }   stop   # clean exit\n"
+    "\ton exit !0 restart initial 1s\n"
+    "\ton exception vector 14 3 within 1m quarantine ttl 1h then stop "
+    "replacement max 2\n"
+    "\ton any uptime < 5s retire answer 192.0.2.1\n"
+    "\tdefault restart backoff exponential initial 100ms max 30s reset 5m "
+    "jitter 10%\n"
+    "}\n"
+    "policy \"q-1\" {\n"
+    "\tdefault quarantine\n"
+    "}\n"
+    /* Words the policy language uses stay free as names. */
+    "service stall {\n"
+    "\tzone example.\n"
+    "\timage restart\n"
+    "\tpolicy q-1\n"
+    "}\n"
+    "service restart {\n"
+    "\tzone example.\n"
+    "\timage quarantine\n"
+    "}\n"
+    "service builtin {\n"
+    "\tzone example.\n"
+    "\timage x\n"
+    "\tpolicy builtin\n"
+    "}\n";
+
+static void
+config_load__policies__parsed_resolved_printed(void **state)
+{
+	char *errs = NULL, *a, *b;
+	struct config *c, *d;
+	struct cfg_service *s;
+	const struct policy *p;
+	FILE *m;
+
+	(void)state;
+	c = load_text(policy_conf, &errs);
+	if (c == NULL)
+		print_error("%s", errs);
+	assert_non_null(c);
+	assert_string_equal(errs, "");
+	free(errs);
+	assert_int_equal(c->npolicies, 2);
+	p = c->policies[0];
+	assert_string_equal(p->name, "gentle");
+	assert_int_equal(p->hb_interval_ms, 500);
+	assert_int_equal(p->hb_misses, 4);
+	assert_int_equal(p->stall_beats, 6);
+	assert_int_equal(p->ready_timeout_ms, 3000);
+	assert_int_equal(p->nrules, 5);
+	assert_int_equal(p->rules[0].line, 10);
+	assert_int_equal(p->rules[4].line, 14);
+	s = TAILQ_FIRST(&c->services);
+	assert_string_equal(s->name, "stall.example.");
+	assert_ptr_equal(s->policy, c->policies[1]);
+	s = TAILQ_NEXT(s, entry);
+	assert_string_equal(s->image, "quarantine");
+	assert_ptr_equal(s->policy, c->policies[0]); /* the default-policy */
+	s = TAILQ_NEXT(s, entry);
+	assert_ptr_equal(s->policy, c->builtin);
+
+	a = print_to_string(c);
+	assert_non_null(strstr(a, "default-policy \"gentle\"\n"
+	                          "\npolicy \"gentle\" {\n"
+	                          "\theartbeat every 500ms misses 4\n"
+	                          "\tstall after 6 beats\n"
+	                          "\tready-timeout 3s\n"
+	                          "\ton exit 0 stop\n"
+	                          "\ton exit !0 restart initial 1s\n"
+	                          "\ton exception vector 14 3 within 1m "
+	                          "quarantine ttl 1h then stop replacement "
+	                          "max 2\n"
+	                          "\ton any uptime < 5s retire answer "
+	                          "192.0.2.1\n"
+	                          "\tdefault restart backoff exponential "
+	                          "initial 100ms max 30s reset 5m jitter "
+	                          "10%\n}\n"));
+	assert_non_null(
+	    strstr(a, "\tboot-on { A AAAA }\n\tpolicy \"q-1\"\n}\n"));
+	/* The printout parses back to itself. */
+	m = fmemopen(a, strlen(a), "r");
+	d = config_load_fp(m, "printed", stderr);
+	fclose(m);
+	assert_non_null(d);
+	b = print_to_string(d);
+	assert_true(same("policies", a, b));
+	assert_true(policy_equal(c->policies[0], d->policies[0]));
+	free(a);
+	free(b);
+	config_free(c);
+	config_free(d);
+}
+
+static void
+config_load__policy_errors__file_line(void **state)
+{
+	static const struct {
+		const char *text, *want;
+	} cases[] = {
+	    {"policy p {\n\ton exit 0 stop\n}\n",
+	        "t.conf:1: policy p must end in an explicit default"},
+	    {"policy p {\n\ton frob stop\n\tdefault stop\n}\n",
+	        "t.conf:2: unknown event frob\n"},
+	    {"policy p {\n\tdefault stop\n}\npolicy p {\n\tdefault stop\n}\n",
+	        "t.conf:4: policy p already defined at t.conf:1\n"},
+	    {"default-policy nope\n", "t.conf:1: no policy named nope\n"},
+	    {"zone example. {\n\tns ns1\n}\nservice www {\n\tzone "
+	     "example.\n\timage x\n\tpolicy nope\n}\n",
+	        "t.conf:7: no policy named nope\n"},
+	    {"policy builtin {\n\tdefault stop\n}\n",
+	        "t.conf:1: policy builtin is built in: choose another name\n"},
+	    {"policy \"a b\" {\n\tdefault stop\n}\n",
+	        "t.conf:1: invalid policy name a b"},
+	    {"policy p {\n\ton exit { 1 2 stop\n\tdefault stop\n}\n",
+	        "t.conf:2: invalid exit code stop"},
+	    {"policy p\n", "t.conf:1: syntax error at end of line\n"},
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		char *errs = NULL;
+		struct config *c = load_text(cases[i].text, &errs);
+
+		if (c != NULL ||
+		    strncmp(errs, cases[i].want, strlen(cases[i].want)) != 0) {
+			print_error("case %zu: want %s, got %s\n", i,
+			    cases[i].want, errs);
+			fail();
+		}
+		free(errs);
+	}
+}
+
+static void
+config_load__unreachable_rule__warns_and_loads(void **state)
+{
+	char *errs = NULL;
+	struct config *c;
+
+	(void)state;
+	c = load_text("policy p {\n"
+	              "\ton any restart\n"
+	              "\ton stall stop\n"
+	              "\tdefault stop\n"
+	              "}\n",
+	    &errs);
+	assert_non_null(c);
+	assert_string_equal(errs,
+	    "t.conf:3: warning: rule never matches: on stall stop (line 2 "
+	    "takes all its events)\n"
+	    "t.conf:4: warning: rule never matches: default stop (line 2 "
+	    "takes all its events)\n");
+	free(errs);
+	config_free(c);
+}
+
+static void
+config_load__default_config__policies(void **state)
+{
+	struct config *c;
+	struct cfg_service *s;
+
+	(void)state;
+	c = config_load("config/summoner.conf", stderr);
+	assert_non_null(c);
+	TAILQ_FOREACH(s, &c->services, entry)
+	{
+		assert_non_null(s->policy);
+		if (strcmp(s->name, "crash.summoner.test.") == 0) {
+			struct pol_history *h = pol_history_new();
+			struct pol_event e = {.kind = POL_EV_EXCEPTION,
+			    .vector = 14,
+			    .signal = -1};
+			struct pol_decision d;
+
+			/* Its first fault is quarantined. */
+			assert_int_equal(
+			    pol_decide(s->policy, &e, h, 0, 0, &d), 0);
+			assert_int_equal(d.action, POL_QUARANTINE);
+			pol_history_free(h);
+		}
+	}
+	config_free(c);
+}
+
 int
 main(void)
 {
@@ -195,6 +407,10 @@ main(void)
 	    cmocka_unit_test(config_print__reparsed__identical),
 	    cmocka_unit_test(config_load__default_config__loads_cleanly),
 	    cmocka_unit_test(config_load__missing_file__fails),
+	    cmocka_unit_test(config_load__policies__parsed_resolved_printed),
+	    cmocka_unit_test(config_load__policy_errors__file_line),
+	    cmocka_unit_test(config_load__unreachable_rule__warns_and_loads),
+	    cmocka_unit_test(config_load__default_config__policies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -107,7 +107,11 @@ static struct registry *reg;
 static const char head[] = "zone t.test. {\n"
                            "\tns ns1\n"
                            "}\n"
-                           "memory-budget 1G\n";
+                           "memory-budget 1G\n"
+                           "default-policy halt\n"
+                           "policy halt {\n"
+                           "\tdefault stop\n"
+                           "}\n";
 
 static struct config *
 conf_of(const char *body)

@@ -1,0 +1,128 @@
+# daemon.bash: start and drive a summoner daemon from a test (sourced
+# after lib.bash).  start NAME BODY writes a config around BODY (listen,
+# tender, state-dir, zone t.test.) and starts the daemon on a free port;
+# q asks it with kdig; svc writes a service block; wait_log and count read
+# its log; stop_daemon checks a clean SIGTERM.  Every process started is
+# killed on exit, and the test's $TMP removed.
+
+SUMMONER=${SUMMONER:-$BUILD/summoner}
+ROOT=${ROOT:-$(pwd)}
+
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -KILL "$p" 2>/dev/null
+		pkill -KILL -P "$p" 2>/dev/null
+	done
+	rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+free_port() {
+	local p
+	while :; do
+		p=$((20000 + RANDOM % 12000)) # below the ephemeral ports
+		if ! ss -Hlnu "sport = :$p" | grep -q . &&
+			! ss -Hlnt "sport = :$p" | grep -q .; then
+			echo "$p"
+			return
+		fi
+	done
+}
+
+# q NAME [TYPE] [kdig options]: "STATUS addr addr ..." for one query.
+q() {
+	local name=$1 type=${2:-A}
+	shift $(($# < 2 ? $# : 2))
+	kdig -p "$PORT" @127.0.0.1 "$name" "$type" +timeout=5 +retry=0 "$@" \
+		2>&1 | awk '
+		/status:/ { for (i = 1; i <= NF; i++) if ($i == "status:") {
+			s = $(i + 1); sub(/[;,]$/, "", s) } }
+		/^[^;]/ && NF >= 5 && ($4 == "A" || $4 == "AAAA") { a = a " " $5 }
+		END { print (s == "" ? "NOANSWER" : s) a }'
+}
+
+# start NAME CONFIG-BODY: write a config and start a daemon on it (on
+# another port if the one picked was taken meanwhile).
+start() {
+	local name=$1 try
+	CONF=$TMP/$name.conf
+	STATE=$TMP/state-$name
+	LOG=$TMP/$name.log
+	for try in 1 2 3 4 5; do
+		PORT=$(free_port)
+		cat >"$CONF" <<EOF
+listen on 127.0.0.1 port $PORT
+tender "$ROOT/$TENDER"
+state-dir "$STATE"
+zone t.test. {
+	soa { mname ns1 rname hostmaster serial 1 refresh 1h retry 15m expire 7d minimum 1m }
+	ns ns1
+}
+$2
+EOF
+		"$SUMMONER" -d -f "$CONF" >"$LOG" 2>&1 &
+		DPID=$!
+		PIDS+=("$DPID")
+		for _ in $(seq 100); do
+			grep -q "summoner started" "$LOG" && return 0
+			kill -0 "$DPID" 2>/dev/null || break
+			sleep 0.05
+		done
+		grep -q "Address already in use" "$LOG" || break
+	done
+	fail "$name: start" "the daemon did not start"
+	sed 's/^/    | /' "$LOG" | head -20
+	return 1
+}
+
+# stop_daemon NAME: SIGTERM, expect exit 0 and no tender left.
+stop_daemon() {
+	local name=$1 rc kids
+	kids=$(pgrep -P "$DPID" | tr '\n' ' ')
+	kill -TERM "$DPID"
+	for _ in $(seq 100); do
+		kill -0 "$DPID" 2>/dev/null || break
+		sleep 0.05
+	done
+	if kill -0 "$DPID" 2>/dev/null; then
+		fail "$name: SIGTERM" "still running after 5 s"
+		return
+	fi
+	wait "$DPID"
+	rc=$?
+	local left=""
+	for k in $kids; do
+		kill -0 "$k" 2>/dev/null && left="$left $k"
+	done
+	if [ "$rc" = 0 ] && [ -z "$left" ]; then
+		pass "$name: SIGTERM stops every instance and exits 0"
+	else
+		fail "$name: SIGTERM" "exit $rc, tenders left:$left"
+	fi
+}
+
+count() { grep -Ec -- "$1" "$LOG"; }
+
+# wait_log REGEX [TENTHS]: wait until REGEX is in the log.
+wait_log() {
+	for _ in $(seq "${2:-50}"); do
+		grep -Eq -- "$1" "$LOG" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# svc NAME STATEMENT...: a service block, one statement per line.
+svc() {
+	local name=$1 st
+	shift
+	echo "service $name {"
+	echo "	zone t.test."
+	for st in "$@"; do
+		echo "	$st"
+	done
+	echo "}"
+}
+
