@@ -115,8 +115,8 @@ struct health_watch {
 	uint64_t t_ready;     /* 0 until ready */
 	uint64_t t_last_beat; /* last heartbeat, or t_ready before the first */
 	uint64_t beats, misses;
-	uint64_t progress;   /* last X_PROGRESS */
-	bool has_progress;   /* a beat carried X_PROGRESS */
+	uint64_t progress;      /* last X_PROGRESS */
+	bool has_progress;      /* a beat carried X_PROGRESS */
 	unsigned same_progress; /* beats in a row with the same progress */
 	bool fired;
 };
@@ -134,8 +134,8 @@ void health_watch_ready(struct health_watch *w, uint64_t now);
  * HEALTH_STALL when this beat makes stall_beats beats in a row without
  * progress moving (beats without X_PROGRESS never stall), else HEALTH_OK.
  */
-enum health_verdict health_watch_beat(struct health_watch *w, uint64_t now,
-    bool has_progress, uint64_t progress);
+enum health_verdict health_watch_beat(
+    struct health_watch *w, uint64_t now, bool has_progress, uint64_t progress);
 
 /*
  * Check the deadlines at now.  Returns HEALTH_MISS or HEALTH_READY_TIMEOUT
@@ -144,8 +144,8 @@ enum health_verdict health_watch_beat(struct health_watch *w, uint64_t now,
  * NULL) gets the deadline that passed, so callers can tell how late the
  * check came.
  */
-enum health_verdict health_watch_check(struct health_watch *w, uint64_t now,
-    uint64_t *next, uint64_t *deadline);
+enum health_verdict health_watch_check(
+    struct health_watch *w, uint64_t now, uint64_t *next, uint64_t *deadline);
 
 /* ---- fault signatures: signature.c ------------------------------------- */
 
@@ -161,8 +161,8 @@ enum health_verdict health_watch_check(struct health_watch *w, uint64_t now,
  * without ASLR give the same one on every run; an unsymbolised frame
  * counts by its address.
  */
-void health_signature(const char *kind, long vector,
-    const char *const *frames, size_t nframes, char out[HEALTH_SIG_LEN + 1]);
+void health_signature(const char *kind, long vector, const char *const *frames,
+    size_t nframes, char out[HEALTH_SIG_LEN + 1]);
 
 /*
  * Split a CTL_CAPTURED text (the fault directory, then frames, one per
@@ -200,8 +200,8 @@ struct health_udp;
 
 /* Listen on sa (port 0: any free port).  NULL with a message in err. */
 struct health_udp *health_udp_new(struct event_base *base,
-    const struct sockaddr *sa, unsigned salen,
-    const struct health_udp_ops *ops, char *err, size_t errlen);
+    const struct sockaddr *sa, unsigned salen, const struct health_udp_ops *ops,
+    char *err, size_t errlen);
 
 /* The port it listens on (host order). */
 unsigned health_udp_port(const struct health_udp *u);

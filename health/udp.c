@@ -76,8 +76,7 @@ udp_read(evutil_socket_t fd, short what, void *arg)
 
 struct health_udp *
 health_udp_new(struct event_base *base, const struct sockaddr *sa,
-    unsigned salen, const struct health_udp_ops *ops, char *err,
-    size_t errlen)
+    unsigned salen, const struct health_udp_ops *ops, char *err, size_t errlen)
 {
 	struct health_udp *u = NULL;
 	struct sockaddr_storage ss;
@@ -88,8 +87,8 @@ health_udp_new(struct event_base *base, const struct sockaddr *sa,
 		return NULL;
 	}
 	u->ops = *ops;
-	u->fd = socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC,
-	    0);
+	u->fd =
+	    socket(sa->sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (u->fd < 0 || bind(u->fd, sa, salen) < 0 ||
 	    getsockname(u->fd, (struct sockaddr *)&ss, &sslen) < 0) {
 		snprintf(err, errlen, "heartbeat socket: %s", strerror(errno));

@@ -19,7 +19,8 @@ static const char *const verdict_names[] = {
 const char *
 health_verdict_name(int v)
 {
-	if (v < 0 || (size_t)v >= sizeof(verdict_names) / sizeof(verdict_names[0]))
+	if (v < 0 ||
+	    (size_t)v >= sizeof(verdict_names) / sizeof(verdict_names[0]))
 		return "unknown";
 	return verdict_names[v];
 }
@@ -92,8 +93,8 @@ ready_deadline(const struct health_watch *w)
 }
 
 enum health_verdict
-health_watch_check(struct health_watch *w, uint64_t now, uint64_t *next,
-    uint64_t *deadline)
+health_watch_check(
+    struct health_watch *w, uint64_t now, uint64_t *next, uint64_t *deadline)
 {
 	uint64_t miss = miss_deadline(w), ready = ready_deadline(w);
 

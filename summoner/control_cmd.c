@@ -190,6 +190,8 @@ inst_json(const struct control *c, const struct inst *in, bool full)
 	add_u64(o, "progress", in->progress);
 	add_u64(o, "conns", in->conns);
 	add_str(o, "status", in->status);
+	/* For guests that send heartbeats over UDP (docs/health.md). */
+	add_str(o, "token", in->token);
 	add_str(o, "fault", in->fault);
 	add_str(o, "fault_kind", in->fault_kind);
 	add_str(o, "signature", in->signature);
@@ -278,6 +280,7 @@ cmd_show(struct conn *cn, const struct control_req *req,
 	}
 	pol = registry_policy(s);
 	add_str(so, "policy", pol != NULL ? pol->name : NULL);
+	add_u64(so, "heartbeat_port", registry_heartbeat_port(s->reg));
 	json_object_object_add(
 	    so, "retired", json_object_new_boolean(s->retired));
 	add_u64(so, "quarantined", s->quarantined);
@@ -456,12 +459,18 @@ cmd_faults(struct conn *cn, const struct control_req *req,
 
 /* ---- inspect ---- */
 
-/* s in single quotes for a shell. */
+/* s as a shell word: as it is when that is safe, else in single quotes. */
 static void
 shell_quote(char *buf, size_t len, const char *s)
 {
 	size_t o = 0;
 
+	if (s[0] != '\0' && s[strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	                                "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                "0123456789/._+:@%=,-")] == '\0') {
+		snprintf(buf, len, "%s", s);
+		return;
+	}
 	if (o + 1 < len)
 		buf[o++] = '\'';
 	for (; *s != '\0' && o + 5 < len; s++) {

@@ -61,10 +61,10 @@ struct dns_zones;
 
 /* What the lookup says about a service name. */
 enum dns_service_state {
-	DNS_SVC_READY,   /* a ready instance: *addrs filled, answer now */
-	DNS_SVC_BOOT,    /* a boot is needed or under way: hold the query */
-	DNS_SVC_NODATA,  /* this qtype does not boot it: NODATA, no boot */
-	DNS_SVC_RETIRED, /* the service is going away: NXDOMAIN */
+	DNS_SVC_READY,    /* a ready instance: *addrs filled, answer now */
+	DNS_SVC_BOOT,     /* a boot is needed or under way: hold the query */
+	DNS_SVC_NODATA,   /* this qtype does not boot it: NODATA, no boot */
+	DNS_SVC_RETIRED,  /* the service is going away: NXDOMAIN */
 	DNS_SVC_SERVFAIL, /* retired, its policy answers SERVFAIL */
 	DNS_SVC_REFUSED,  /* retired, its policy answers REFUSED */
 };

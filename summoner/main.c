@@ -20,8 +20,8 @@
 #include "backend.h"
 #include "config.h"
 #include "control.h"
-#include "log.h"
 #include "journal.h"
+#include "log.h"
 #include "registry.h"
 #include "server.h"
 
@@ -222,6 +222,25 @@ control_stop(struct daemon *d)
 	d->ctl = NULL;
 	free(d->ctl_state_dir);
 	d->ctl_state_dir = NULL;
+}
+
+/*
+ * The loop, with precise timers (timerfd on Linux): health deadlines and
+ * restart back-offs are acted on within microseconds of their time, not
+ * at the next millisecond tick.
+ */
+static struct event_base *
+new_base(void)
+{
+	struct event_config *cfg = event_config_new();
+	struct event_base *base;
+
+	if (cfg == NULL)
+		return NULL;
+	event_config_set_flag(cfg, EVENT_BASE_FLAG_PRECISE_TIMER);
+	base = event_base_new_with_config(cfg);
+	event_config_free(cfg);
+	return base;
 }
 
 /*
@@ -437,7 +456,7 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
-	if ((d.base = event_base_new()) == NULL)
+	if ((d.base = new_base()) == NULL)
 		fatalx("event_base_new failed");
 	backend_hvt_init(d.base);
 	if ((d.srv = server_new(d.base)) == NULL ||

@@ -18,8 +18,8 @@
 
 #include <event2/event.h>
 
-#include "log.h"
 #include "journal.h"
+#include "log.h"
 #include "policies/policy.h"
 #include "registry_int.h"
 #include "server.h"
@@ -759,8 +759,7 @@ svc_new(struct registry *r, struct cref *cref, struct cfg_service *c)
 		s->next_id = next > 0 ? next - 1 : 0; /* 0: unreadable */
 	}
 	if (s->printed == NULL || s->deadline_ev == NULL ||
-	    s->pol_history == NULL ||
-	    svc_set_addrs(s) < 0) {
+	    s->pol_history == NULL || svc_set_addrs(s) < 0) {
 		svc_free(s);
 		return NULL;
 	}
@@ -1022,9 +1021,9 @@ registry_lookup(
 		case POL_ANSWER_REFUSED:
 			return DNS_SVC_REFUSED;
 		case POL_ANSWER_ADDRESS:
-			*addrs = (struct dns_addrs){
-			    &s->retire_v4, s->retire_has_v4 ? 1 : 0,
-			    &s->retire_v6, s->retire_has_v6 ? 1 : 0};
+			*addrs = (struct dns_addrs){&s->retire_v4,
+			    s->retire_has_v4 ? 1 : 0, &s->retire_v6,
+			    s->retire_has_v6 ? 1 : 0};
 			return DNS_SVC_READY;
 		default:
 			return DNS_SVC_RETIRED;

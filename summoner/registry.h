@@ -19,8 +19,8 @@
 #include "compat.h"
 #include "config.h"
 #include "dns.h"
-#include "instance.h"
 #include "health/health.h"
+#include "instance.h"
 
 struct event_base;
 struct event;
@@ -86,9 +86,9 @@ struct inst {
 	unsigned boots;           /* boots of this instance (restarts + 1) */
 	int pending;              /* pol event kind awaiting CAPTURED, -1 */
 	int pend_vector, pend_code;
-	bool decided;             /* the last failure has its decision */
-	bool reboot_on_exit;      /* restart due once the old tender is gone */
-	bool stopped_on_purpose;  /* a stop we asked for: exit is no event */
+	bool decided;            /* the last failure has its decision */
+	bool reboot_on_exit;     /* restart due once the old tender is gone */
+	bool stopped_on_purpose; /* a stop we asked for: exit is no event */
 };
 
 /* A line of an instance's console or log, kept per service for

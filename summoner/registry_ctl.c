@@ -82,8 +82,8 @@ registry_find(struct registry *r, const char *name, struct svc **svcp)
 
 /* The service and instance for an action; an error message when none. */
 static int
-lookup(struct registry *r, const char *name, struct svc **s,
-    struct inst **in, char *err, size_t errlen)
+lookup(struct registry *r, const char *name, struct svc **s, struct inst **in,
+    char *err, size_t errlen)
 {
 	*in = registry_find(r, name, s);
 	if (*s == NULL || (*s)->removed) {
@@ -121,8 +121,8 @@ registry_ctl_summon(
 		    "a limit refused the boot (see the summoner's log)");
 		return -1;
 	}
-	sup_log(s, s->active->st.id, SVC_LOG_SUMMONER,
-	    "summoned by the operator");
+	sup_log(
+	    s, s->active->st.id, SVC_LOG_SUMMONER, "summoned by the operator");
 	return 0;
 }
 
@@ -168,17 +168,19 @@ registry_ctl_stop(
 	if (lookup(r, name, &s, &in, err, errlen) < 0)
 		return -1;
 	if (strchr(name, '#') != NULL)
-		return inst_stop_any(in, "stopped by the operator", err, errlen);
+		return inst_stop_any(
+		    in, "stopped by the operator", err, errlen);
 	TAILQ_FOREACH_SAFE(in, &s->insts, entry, next)
 	{
 		if (running(in) || in->st.state == IS_RESTARTING) {
-			inst_stop_any(in, "stopped by the operator", err, errlen);
+			inst_stop_any(
+			    in, "stopped by the operator", err, errlen);
 			n++;
 		}
 	}
 	if (n == 0) {
-		snprintf(err, errlen, "service %s has no running instance",
-		    s->name);
+		snprintf(
+		    err, errlen, "service %s has no running instance", s->name);
 		return -1;
 	}
 	return 0;
@@ -209,8 +211,8 @@ registry_ctl_restart(
 		    "a limit refused the boot (see the summoner's log)");
 		return -1;
 	}
-	sup_log(s, s->active->st.id, SVC_LOG_SUMMONER,
-	    "restarted by the operator");
+	sup_log(
+	    s, s->active->st.id, SVC_LOG_SUMMONER, "restarted by the operator");
 	return 0;
 }
 
@@ -225,8 +227,8 @@ registry_ctl_release(
 		return -1;
 	if (in == NULL || in->st.state != IS_QUARANTINED) {
 		if (in == NULL)
-			snprintf(err, errlen, "service %s has no instance",
-			    s->name);
+			snprintf(
+			    err, errlen, "service %s has no instance", s->name);
 		else
 			snprintf(err, errlen, "%s#%u is not quarantined (%s)",
 			    s->name, in->st.id, istate_name(in->st.state));
@@ -246,8 +248,7 @@ registry_ctl_retire(
 	if (lookup(r, name, &s, &in, err, errlen) < 0)
 		return -1;
 	if (s->retired) {
-		snprintf(err, errlen, "service %s is already retired",
-		    s->name);
+		snprintf(err, errlen, "service %s is already retired", s->name);
 		return -1;
 	}
 	sup_retire(s, "retired by the operator");

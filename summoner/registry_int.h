@@ -9,8 +9,8 @@
 
 #include "registry.h"
 
-#define NS_PER_MS UINT64_C(1000000)
-#define NS_PER_S  UINT64_C(1000000000)
+#define NS_PER_MS    UINT64_C(1000000)
+#define NS_PER_S     UINT64_C(1000000000)
 #define RATE_BUCKETS 1024 /* per-client boot rate: hashed buckets */
 
 struct journal;
@@ -40,13 +40,12 @@ struct registry {
 	void *done_arg;
 
 	/* issue 4: supervision */
-	struct journal *journal;  /* NULL: nothing journaled */
-	struct health_udp *udp;   /* heartbeats over UDP, NULL when off */
-	char *state_dir;          /* absolute */
-	uint64_t hb_rejected;     /* UDP heartbeats replayed or stale */
-	struct policy *builtin;   /* for services without a policy */
+	struct journal *journal; /* NULL: nothing journaled */
+	struct health_udp *udp;  /* heartbeats over UDP, NULL when off */
+	char *state_dir;         /* absolute */
+	uint64_t hb_rejected;    /* UDP heartbeats replayed or stale */
+	struct policy *builtin;  /* for services without a policy */
 };
-
 
 /* registry.c */
 void answer_all(struct svc *s, const struct dns_addrs *a);

@@ -19,14 +19,14 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
-#include <signal.h>
-#include <strings.h>
 
 #include <event2/event.h>
 
@@ -37,8 +37,8 @@
 
 #define MAX_FRAMES 32
 
-static void decide(struct inst *in, struct pol_event *pe, const char *what,
-    bool tender_alive);
+static void decide(
+    struct inst *in, struct pol_event *pe, const char *what, bool tender_alive);
 
 /* ---- the service log ring (summonerctl logs) ---- */
 
@@ -91,7 +91,6 @@ sup_log(struct svc *s, unsigned id, int kind, const char *fmt, ...)
 		return;
 	ring_add(s, id, kind, buf, strnlen(buf, sizeof(buf)));
 }
-
 
 void
 registry_ring_line(struct inst *in, int kind, const char *t, size_t n)
@@ -202,8 +201,9 @@ sup_heartbeat(struct inst *in, const struct bevent *ev)
 	if (hb->flags & CTL_HB_HAS_CONNS)
 		in->conns = hb->conns;
 	if ((hb->flags & CTL_HB_HAS_STATUS) && ev->text != NULL) {
-		n = ev->textlen < sizeof(in->status) - 1 ? ev->textlen
-		                                         : sizeof(in->status) - 1;
+		n = ev->textlen < sizeof(in->status) - 1
+		        ? ev->textlen
+		        : sizeof(in->status) - 1;
 		memcpy(in->status, ev->text, n);
 		in->status[n] = '\0';
 	}
@@ -251,8 +251,7 @@ sup_fault(struct inst *in, const struct bevent *ev)
 
 	event_del(in->health_ev);
 	in->pending = (int)fault_event(f->kind);
-	in->pend_vector =
-	    f->kind == CTL_FAULT_EXCEPTION ? (int)f->vector : -1;
+	in->pend_vector = f->kind == CTL_FAULT_EXCEPTION ? (int)f->vector : -1;
 	in->t_fault = ev->t_ns;
 	in->decided = false;
 	snprintf(in->fault_kind, sizeof(in->fault_kind), "%s",
@@ -291,14 +290,14 @@ sup_captured(struct inst *in, const struct bevent *ev)
 	}
 	free(in->backtrace);
 	in->backtrace = bt;
-	health_signature(in->fault_kind, in->pend_vector, frames, nframes,
-	    in->signature);
+	health_signature(
+	    in->fault_kind, in->pend_vector, frames, nframes, in->signature);
 
 	pe_init(&pe, in, (unsigned)in->pending);
 	pe.vector = in->pend_vector;
-	pe.known_signature = r->journal != NULL &&
-	                     journal_signature_known(r->journal, s->name,
-	                         in->signature);
+	pe.known_signature =
+	    r->journal != NULL &&
+	    journal_signature_known(r->journal, s->name, in->signature);
 	memset(&jf, 0, sizeof(jf));
 	jf.service = s->name;
 	jf.id = in->st.id;
@@ -320,21 +319,21 @@ sup_gdb(struct inst *in, const struct bevent *ev)
 {
 	struct registry *r = in->svc->reg;
 	size_t n = ev->textlen < sizeof(in->gdb) - 1 ? ev->textlen
-	                                              : sizeof(in->gdb) - 1;
+	                                             : sizeof(in->gdb) - 1;
 
 	memcpy(in->gdb, ev->text, n);
 	in->gdb[n] = '\0';
 	log_info("instance %s#%u: quarantined, gdb stub at %s", in->svc->name,
 	    in->st.id, in->gdb);
-	sup_log(in->svc, in->st.id, SVC_LOG_SUMMONER, "gdb stub at %s",
-	    in->gdb);
+	sup_log(
+	    in->svc, in->st.id, SVC_LOG_SUMMONER, "gdb stub at %s", in->gdb);
 	if (r->journal != NULL)
 		journal_quarantine(r->journal, in->svc->name, in->st.id,
 		    in->ops->pid != NULL ? in->ops->pid(in) : 0, in->gdb,
 		    in->core, in->fault_dir,
 		    in->t_expires != 0
-		        ? wall_ms() + (in->t_expires - instance_clock()) /
-		                          NS_PER_MS
+		        ? wall_ms() +
+		              (in->t_expires - instance_clock()) / NS_PER_MS
 		        : 0);
 }
 
@@ -389,8 +388,8 @@ reboot(struct inst *in)
 	in->decided = false;
 	in->fault[0] = in->gdb[0] = '\0';
 	fault_dir_next(in);
-	if (in->ops->boot(in, svc_config(s), s->conf, false, err,
-	        sizeof(err)) < 0) {
+	if (in->ops->boot(in, svc_config(s), s->conf, false, err, sizeof(err)) <
+	    0) {
 		log_warnx("instance %s#%u: restart failed: %s", s->name,
 		    in->st.id, err);
 		instance_set_state(&in->st, IS_FAULTED, err);
@@ -430,8 +429,7 @@ restart_cb(evutil_socket_t fd, short what, void *arg)
 	reboot(in);
 }
 
-static void
-quarantine_end(struct inst *in, unsigned action, const char *why);
+static void quarantine_end(struct inst *in, unsigned action, const char *why);
 
 static void
 expire_cb(evutil_socket_t fd, short what, void *arg)
@@ -551,14 +549,14 @@ quarantine(struct inst *in, const struct pol_decision *d, const char *why)
 		if (summon(s, NULL) < 0)
 			err = "a limit refused it";
 		log_info("service %s: replacement for quarantined %s#%u%s%s",
-		    s->name, s->name, in->st.id, err ? " refused: " : " started",
-		    err ? err : "");
+		    s->name, s->name, in->st.id,
+		    err ? " refused: " : " started", err ? err : "");
 	}
 }
 
 static void
-decide(struct inst *in, struct pol_event *pe, const char *what,
-    bool tender_alive)
+decide(
+    struct inst *in, struct pol_event *pe, const char *what, bool tender_alive)
 {
 	struct svc *s = in->svc;
 	struct registry *r = s->reg;
@@ -567,15 +565,15 @@ decide(struct inst *in, struct pol_event *pe, const char *what,
 	uint32_t rnd = 0;
 	struct timeval tv;
 	uint64_t now;
-	bool fault = pe->kind != POL_EV_HEARTBEAT_MISS &&
-	             pe->kind != POL_EV_STALL &&
-	             pe->kind != POL_EV_READY_TIMEOUT && pe->kind != POL_EV_IDLE;
+	bool fault =
+	    pe->kind != POL_EV_HEARTBEAT_MISS && pe->kind != POL_EV_STALL &&
+	    pe->kind != POL_EV_READY_TIMEOUT && pe->kind != POL_EV_IDLE;
 	char why[320];
 
 	in->decided = true;
 	(void)getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK);
-	if (p == NULL || pol_decide(p, pe, s->pol_history, rnd, s->quarantined,
-	                     &d) < 0) {
+	if (p == NULL ||
+	    pol_decide(p, pe, s->pol_history, rnd, s->quarantined, &d) < 0) {
 		memset(&d, 0, sizeof(d));
 		d.action = POL_STOP;
 		snprintf(d.why, sizeof(d.why), "no policy: stop");
@@ -923,9 +921,8 @@ mkdir_p(const char *dir, mode_t mode)
 }
 
 int
-registry_supervise(struct registry *r, struct journal *j,
-    const char *state_dir, const struct sockaddr *hb_addr, unsigned hb_len,
-    char *err, size_t errlen)
+registry_supervise(struct registry *r, struct journal *j, const char *state_dir,
+    const struct sockaddr *hb_addr, unsigned hb_len, char *err, size_t errlen)
 {
 	static const struct health_udp_ops udp_ops = {
 	    udp_lookup, udp_deliver, NULL};
@@ -957,8 +954,8 @@ registry_supervise(struct registry *r, struct journal *j,
 	if (hb_addr != NULL) {
 		ops.arg = r;
 		health_udp_free(r->udp);
-		r->udp = health_udp_new(r->base, hb_addr, hb_len, &ops, err,
-		    errlen);
+		r->udp =
+		    health_udp_new(r->base, hb_addr, hb_len, &ops, err, errlen);
 		if (r->udp == NULL)
 			return -1;
 	}
@@ -1036,8 +1033,8 @@ adopt(struct registry *r, struct svc *s, const struct journal_leftover *l)
 	snprintf(in->core, sizeof(in->core), "%s", l->core);
 	snprintf(in->fault_dir, sizeof(in->fault_dir), "%s", l->dir);
 	instance_set_state(&in->st, IS_FAULTED, "left by an earlier run");
-	instance_set_state(&in->st, IS_QUARANTINED,
-	    "re-adopted after a summoner restart");
+	instance_set_state(
+	    &in->st, IS_QUARANTINED, "re-adopted after a summoner restart");
 	s->quarantined++;
 	in->pend_code = POL_STOP;
 	if (l->expires_ms != 0) {
@@ -1090,8 +1087,8 @@ leftover_cb(void *arg, const struct journal_leftover *l)
 		what = "left by an earlier run: its tender is gone";
 	log_info("instance %s#%u (%s, pid %ld): %s", l->service, l->id,
 	    l->state, l->pid, what);
-	journal_transition(r->journal, l->service, l->id, l->state, "stopped",
-	    0, what);
+	journal_transition(
+	    r->journal, l->service, l->id, l->state, "stopped", 0, what);
 }
 
 int

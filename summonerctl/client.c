@@ -90,6 +90,13 @@ ctl_send(struct ctl *c, struct json_object *req)
 		n = send(c->fd, line + off, len - off, MSG_NOSIGNAL);
 		if (n < 0 && errno == EINTR)
 			continue;
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+			/* Refused at once (too many clients, wrong uid): the
+			 * reason is waiting to be read. */
+			c->send_errno = errno;
+			rc = EXIT_OK;
+			goto out;
+		}
 		if (n < 0) {
 			fprintf(stderr,
 			    "summonerctl: sending to the summoner at %s: %s\n",
@@ -145,11 +152,18 @@ ctl_recv(struct ctl *c, struct json_object **reply)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			fprintf(stderr,
-			    "summonerctl: the summoner at %s %s without "
-			    "answering\n",
-			    c->socket,
-			    n == 0 ? "closed the connection" : strerror(errno));
+			if (c->send_errno != 0)
+				fprintf(stderr,
+				    "summonerctl: sending to the summoner at "
+				    "%s: %s\n",
+				    c->socket, strerror(c->send_errno));
+			else
+				fprintf(stderr,
+				    "summonerctl: the summoner at %s %s "
+				    "without answering\n",
+				    c->socket,
+				    n == 0 ? "closed the connection"
+				           : strerror(errno));
 			return EXIT_UNREACHABLE;
 		}
 		c->len += (size_t)n;

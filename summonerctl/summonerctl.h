@@ -26,6 +26,7 @@ struct ctl {
 	const char *socket; /* the path in use */
 	bool json;          /* -j */
 	int fd;             /* -1 until connected */
+	int send_errno;     /* the request could not be sent (EPIPE) */
 	char *buf;          /* received, not yet returned */
 	size_t len, cap;
 };

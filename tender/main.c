@@ -23,7 +23,8 @@
 static const char usage_text[] =
     "usage: summoner-tender [--mem=MB] [--net:NAME=IFACE|@FD]\n"
     "                       [--block:NAME=PATH] [--control-fd=FD [--paused]]\n"
-    "                       [--fault-dir=DIR] [--gdb=unix:PATH|tcp:127.0.0.1:PORT]\n"
+    "                       [--fault-dir=DIR] "
+    "[--gdb=unix:PATH|tcp:127.0.0.1:PORT]\n"
     "                       IMAGE [ARGS...]\n";
 
 static const char help_text[] =

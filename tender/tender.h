@@ -19,9 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "elf.h"
 #include "summoner/ctlproto.h"
 #include "summoner/hvt_abi.h"
-#include "elf.h"
 
 /*
  * Exit statuses.  0..255 from HALT are the guest's own (0 success, 1

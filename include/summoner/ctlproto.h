@@ -19,9 +19,9 @@
  * ever appended) and refuse shorter ones.
  *
  * Because text is "what remains", the fixed part of a type that carries
- * text (HEARTBEAT, LOG, CONSOLE, FAULT, CAPTURED, GDB, GDB_OPEN) is frozen: an old reader would
- * read appended fields as text.  Growing one of those needs a new type or
- * a new CTL_VERSION.  Types without text may grow at the end.
+ * text (HEARTBEAT, LOG, CONSOLE, FAULT, CAPTURED, GDB, GDB_OPEN) is frozen: an
+ *old reader would read appended fields as text.  Growing one of those needs a
+ *new type or a new CTL_VERSION.  Types without text may grow at the end.
  *
  * New types may be added without a new version: the framing (ctl_parse,
  * ctl_reader_next) does not look at the type, and a reader skips a frame
@@ -228,10 +228,10 @@ int ctl_parse(
  * Given a complete frame's payload (hdr->len bytes, as checked by
  * ctl_parse), check that it is long enough for its type and point *text
  * and *textlen at the trailing text.  Only HEARTBEAT, LOG, CONSOLE,
- * FAULT, CAPTURED, GDB and GDB_OPEN carry text; for the other types *text is NULL, *textlen 0, and
- * extra bytes are fields appended by a newer peer.  text and textlen may
- * be NULL.  Returns CTL_OK or CTL_ESHORT/CTL_ETYPE; neither means the
- * stream is corrupt (the frame can be skipped).
+ * FAULT, CAPTURED, GDB and GDB_OPEN carry text; for the other types *text is
+ * NULL, *textlen 0, and extra bytes are fields appended by a newer peer.  text
+ * and textlen may be NULL.  Returns CTL_OK or CTL_ESHORT/CTL_ETYPE; neither
+ * means the stream is corrupt (the frame can be skipped).
  */
 int ctl_payload(const struct ctl_hdr *hdr, const void *payload,
     const char **text, size_t *textlen);

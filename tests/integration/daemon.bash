@@ -66,7 +66,7 @@ EOF
 		DPID=$!
 		PIDS+=("$DPID")
 		for _ in $(seq 100); do
-			grep -q "summoner started" "$LOG" && return 0
+			grep -q "summoner started" "$LOG" 2>/dev/null && return 0
 			kill -0 "$DPID" 2>/dev/null || break
 			sleep 0.05
 		done

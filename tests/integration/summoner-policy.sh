@@ -135,6 +135,53 @@ else
 fi
 stop_daemon health
 
+# ---- UDP heartbeats with the instance's token ----
+# jfind KEY: the first value of KEY anywhere in the JSON on stdin.
+jfind() {
+	python3 -c '
+import json, sys
+def f(o, k):
+    if isinstance(o, dict):
+        if k in o: return o[k]
+        o = list(o.values())
+    if isinstance(o, list):
+        for v in o:
+            r = f(v, k)
+            if r is not None: return r
+    return None
+print(f(json.load(sys.stdin), sys.argv[1]))' "$1"
+}
+start udp "$(
+	cat <<EOF
+policy watch {
+	heartbeat every 300ms misses 2
+	on heartbeat-miss stop
+	default stop
+}
+$(svc hang "image \"$HANG\"" "address 10.0.0.3" "policy watch")
+EOF
+)" || exit 1
+q hang.t.test >/dev/null
+J=$(ctl -j show hang)
+tok=$(echo "$J" | jfind token)
+hport=$(echo "$J" | jfind heartbeat_port)
+for i in $(seq 1 12); do
+	printf 'WATCHDOG=1\nX_SEQ=%d\nX_TOKEN=%s' "$((100 + i))" "$tok" | nc -u -w0 127.0.0.1 "$hport"
+	printf 'WATCHDOG=1\nX_TOKEN=%032d' 0 | nc -u -w0 127.0.0.1 "$hport"
+	sleep 0.15
+done
+expect_text "UDP heartbeats with the token keep a hung guest alive past its deadline" \
+	"$(count 'hang#1: heartbeat-miss')" "^0$"
+beats=$(ctl -j show hang | jfind beats)
+[ "$beats" -ge 12 ] && pass "UDP heartbeats counted ($beats); wrong-token ones ignored" ||
+	fail "UDP heartbeats" "beats=$beats"
+if wait_log "hang#1: heartbeat-miss -> stop" 20; then
+	pass "when the UDP heartbeats stop, the miss is detected"
+else
+	fail "UDP heartbeats" "no miss after they stopped"
+fi
+stop_daemon udp
+
 # ---- exit 0 -> retire; retired services answer as configured ----
 start retire "$(
 	cat <<EOF

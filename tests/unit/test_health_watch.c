@@ -30,11 +30,11 @@ check__no_beats_after_ready__miss_at_interval_times_misses(void **state)
 	(void)state;
 	health_watch_start(&w, &every_s_3, 0);
 	health_watch_ready(&w, 100 * MS);
-	assert_int_equal(health_watch_check(&w, 3099 * MS, &next, NULL),
-	    HEALTH_OK);
+	assert_int_equal(
+	    health_watch_check(&w, 3099 * MS, &next, NULL), HEALTH_OK);
 	assert_int_equal(next, 3100 * MS);
-	assert_int_equal(health_watch_check(&w, 3100 * MS, &next, &deadline),
-	    HEALTH_MISS);
+	assert_int_equal(
+	    health_watch_check(&w, 3100 * MS, &next, &deadline), HEALTH_MISS);
 	assert_int_equal(deadline, 3100 * MS);
 	assert_int_equal(w.misses, 1);
 	/* Once only. */
@@ -69,8 +69,8 @@ check__not_ready_in_time__ready_timeout(void **state)
 
 	(void)state;
 	health_watch_start(&w, &every_s_3, 1000 * MS);
-	assert_int_equal(health_watch_check(&w, 1200 * MS, &next, NULL),
-	    HEALTH_OK);
+	assert_int_equal(
+	    health_watch_check(&w, 1200 * MS, &next, NULL), HEALTH_OK);
 	assert_int_equal(next, 1500 * MS);
 	assert_int_equal(health_watch_check(&w, 1500 * MS, &next, NULL),
 	    HEALTH_READY_TIMEOUT);
