@@ -239,7 +239,9 @@ run "inspect" 0 inspect hello &&
 	expect "inspect: human output" "$OUT" '^state: +ready' '^image: +/'
 
 q crash.t.test. >/dev/null
-if until_ok 50 grep -q crash <("$CTL" faults crash); then
+# Asked afresh each time: a process substitution would be read only once.
+crash_faulted() { "$CTL" faults crash 2>/dev/null | grep -q crash; }
+if until_ok 50 crash_faulted; then
 	run "faults" 0 faults crash &&
 		expect "faults: the crash guest's page fault" "$OUT" \
 			'^TIME +INSTANCE +KIND +SIGNATURE' 'crash#[0-9]+ +exception +[0-9a-f]{16} +(new|known)'
