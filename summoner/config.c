@@ -576,21 +576,10 @@ print_size(FILE *out, uint64_t v)
 static void
 print_ms(FILE *out, uint64_t ms)
 {
-	static const struct {
-		uint64_t ms;
-		const char *unit;
-	} units[] = {
-	    {86400000, "d"}, {3600000, "h"}, {60000, "m"}, {1000, "s"}};
-	size_t i;
+	char buf[32];
 
-	for (i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
-		if (ms != 0 && ms % units[i].ms == 0) {
-			fprintf(out, "%" PRIu64 "%s", ms / units[i].ms,
-			    units[i].unit);
-			return;
-		}
-	}
-	fprintf(out, "%" PRIu64 "ms", ms);
+	/* One way of writing times back, shared with the policies' own. */
+	fputs(pol_format_ms(ms, buf, sizeof(buf)), out);
 }
 
 void

@@ -24,6 +24,7 @@
 #include "log.h"
 #include "registry.h"
 #include "server.h"
+#include "util.h"
 
 #define DEFAULT_CONFIG   "/etc/summoner/summoner.conf"
 #define SHUTDOWN_GRACE_S 5
@@ -128,29 +129,6 @@ check_files(const struct config *conf)
 
 static int reload(struct daemon *d, char *err, size_t errlen);
 
-/* mkdir -p path, each created directory mode 0700. */
-static int
-mkdir_p(const char *path)
-{
-	char buf[PATH_MAX], *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 static int
 control_reload_cb(void *arg, char *err, size_t errlen)
 {
@@ -174,7 +152,7 @@ control_start(struct daemon *d, const struct config *conf)
 		log_warnx("state-dir %s: path too long", conf->state_dir);
 		return -1;
 	}
-	if (mkdir_p(conf->state_dir) < 0) {
+	if (mkdir_p(conf->state_dir, 0700) < 0) {
 		log_warn("state-dir %s", conf->state_dir);
 		return -1;
 	}

@@ -97,6 +97,20 @@ lookup(struct registry *r, const char *name, struct svc **s, struct inst **in,
 	return 0;
 }
 
+/* Boot s's instance for an operator (no client: the rate limit does not
+ * apply, the others do), and say so in the service's log. */
+static int
+operator_boot(struct svc *s, const char *what, char *err, size_t errlen)
+{
+	if (summon(s, NULL) < 0) {
+		snprintf(err, errlen,
+		    "a limit refused the boot (see the summoner's log)");
+		return -1;
+	}
+	sup_log(s, s->active->st.id, SVC_LOG_SUMMONER, "%s", what);
+	return 0;
+}
+
 int
 registry_ctl_summon(
     struct registry *r, const char *name, char *err, size_t errlen)
@@ -116,14 +130,7 @@ registry_ctl_summon(
 		    s->active->st.id, istate_name(s->active->st.state));
 		return -1;
 	}
-	if (summon(s, NULL) < 0) {
-		snprintf(err, errlen,
-		    "a limit refused the boot (see the summoner's log)");
-		return -1;
-	}
-	sup_log(
-	    s, s->active->st.id, SVC_LOG_SUMMONER, "summoned by the operator");
-	return 0;
+	return operator_boot(s, "summoned by the operator", err, errlen);
 }
 
 /* Stop one instance, whatever it is doing. */
@@ -206,14 +213,7 @@ registry_ctl_restart(
 		    istate_name(s->active->st.state));
 		return -1;
 	}
-	if (summon(s, NULL) < 0) {
-		snprintf(err, errlen,
-		    "a limit refused the boot (see the summoner's log)");
-		return -1;
-	}
-	sup_log(
-	    s, s->active->st.id, SVC_LOG_SUMMONER, "restarted by the operator");
-	return 0;
+	return operator_boot(s, "restarted by the operator", err, errlen);
 }
 
 int

@@ -25,7 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -34,6 +33,7 @@
 #include "log.h"
 #include "policies/policy.h"
 #include "registry_int.h"
+#include "util.h"
 
 #define MAX_FRAMES 32
 
@@ -41,15 +41,6 @@ static void decide(
     struct inst *in, struct pol_event *pe, const char *what, bool tender_alive);
 
 /* ---- the service log ring (summonerctl logs) ---- */
-
-static uint64_t
-wall_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 static void
 ring_add(struct svc *s, unsigned id, int kind, const char *text, size_t len)
@@ -67,7 +58,7 @@ ring_add(struct svc *s, unsigned id, int kind, const char *text, size_t len)
 	s->log_seq++;
 	if (len > SVC_LOG_TEXT - 1)
 		len = SVC_LOG_TEXT - 1;
-	l->t_wall_ms = wall_ms();
+	l->t_wall_ms = journal_clock();
 	l->id = id;
 	l->kind = (uint8_t)kind;
 	l->len = (uint16_t)len;
@@ -168,7 +159,7 @@ health_cb(evutil_socket_t fd, short what, void *arg)
 	}
 	in->t_fault = now;
 	if (v == HEALTH_MISS) {
-		in->misses = in->hw.misses;
+		in->misses++;
 		pe_init(&pe, in, POL_EV_HEARTBEAT_MISS);
 		snprintf(why, sizeof(why),
 		    "heartbeat-miss: none for %" PRIu64 " ms (%" PRIu64
@@ -332,7 +323,7 @@ sup_gdb(struct inst *in, const struct bevent *ev)
 		    in->ops->pid != NULL ? in->ops->pid(in) : 0, in->gdb,
 		    in->core, in->fault_dir,
 		    in->t_expires != 0
-		        ? wall_ms() +
+		        ? journal_clock() +
 		              (in->t_expires - instance_clock()) / NS_PER_MS
 		        : 0);
 }
@@ -348,24 +339,24 @@ fault_dir_next(struct inst *in)
 	if (r->state_dir != NULL)
 		snprintf(in->fault_dir, sizeof(in->fault_dir),
 		    "%s/faults/%s-%u-%" PRIu64, r->state_dir, in->svc->name,
-		    in->st.id, wall_ms());
+		    in->st.id, journal_clock());
 }
 
-/* Make sure the instance is marked as failed before what follows. */
+/*
+ * The instance's run is over (a failure: "to" is faulted; a clean exit:
+ * stopping): no idle or health timer, no boot slot, and the state says so
+ * before the decision is carried out.
+ */
 static void
-to_faulted(struct inst *in, const char *why)
+run_ended(struct inst *in, enum istate to, const char *why)
 {
-	struct svc *s = in->svc;
-
-	if (s->active == in && in->st.state == IS_READY) {
-		/* Held queries are none (it was ready); new ones will wait. */
-	}
 	event_del(in->idle_ev);
 	event_del(in->health_ev);
 	inst_boot_done(in);
-	if (in->st.state == IS_BOOTING || in->st.state == IS_READY ||
-	    in->st.state == IS_STOPPING)
-		instance_set_state(&in->st, IS_FAULTED, why);
+	if (in->st.state != to &&
+	    (in->st.state == IS_BOOTING || in->st.state == IS_READY ||
+	        in->st.state == IS_STOPPING))
+		instance_set_state(&in->st, to, why);
 }
 
 static void
@@ -435,11 +426,9 @@ static void
 expire_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct inst *in = arg;
-	const struct policy *p = registry_policy(in->svc);
 
 	(void)fd;
 	(void)what;
-	(void)p;
 	if (in->st.state != IS_QUARANTINED)
 		return;
 	quarantine_end(in, (unsigned)in->pend_code, "quarantine expired");
@@ -544,7 +533,8 @@ quarantine(struct inst *in, const struct pol_decision *d, const char *why)
 	if (r->journal != NULL)
 		journal_quarantine(r->journal, s->name, in->st.id,
 		    in->ops->pid != NULL ? in->ops->pid(in) : 0, "", in->core,
-		    in->fault_dir, d->ttl_ms > 0 ? wall_ms() + d->ttl_ms : 0);
+		    in->fault_dir,
+		    d->ttl_ms > 0 ? journal_clock() + d->ttl_ms : 0);
 	if (d->replacement && s->active == NULL) {
 		if (summon(s, NULL) < 0)
 			err = "a limit refused it";
@@ -609,14 +599,11 @@ decide(
 			s->active = NULL;
 			answer_all(s, NULL);
 		}
-		if (pe->kind == POL_EV_EXIT && pe->exit_code == 0) {
-			/* A clean exit is no failure: it just ended. */
-			event_del(in->idle_ev);
-			inst_boot_done(in);
-			if (in->st.state != IS_STOPPING)
-				instance_set_state(&in->st, IS_STOPPING, why);
-		} else
-			to_faulted(in, why);
+		/* A clean exit is no failure: it just ended. */
+		run_ended(in,
+		    pe->kind == POL_EV_EXIT && pe->exit_code == 0 ? IS_STOPPING
+		                                                  : IS_FAULTED,
+		    why);
 	}
 	switch (d.action) {
 	case POL_RESTART:
@@ -898,28 +885,6 @@ journal_hook(const struct instance *st, enum istate from, enum istate to,
 		    istate_name(from), istate_name(to), dt_ns, why);
 }
 
-static int
-mkdir_p(const char *dir, mode_t mode)
-{
-	char buf[PATH_MAX], *p;
-
-	if (snprintf(buf, sizeof(buf), "%s", dir) >= (int)sizeof(buf)) {
-		errno = ENAMETOOLONG;
-		return -1;
-	}
-	for (p = buf + 1; *p != '\0'; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(buf, mode) < 0 && errno != EEXIST)
-			return -1;
-		*p = '/';
-	}
-	if (mkdir(buf, mode) < 0 && errno != EEXIST)
-		return -1;
-	return 0;
-}
-
 int
 registry_supervise(struct registry *r, struct journal *j, const char *state_dir,
     const struct sockaddr *hb_addr, unsigned hb_len, char *err, size_t errlen)
@@ -1015,7 +980,7 @@ static void
 adopt(struct registry *r, struct svc *s, const struct journal_leftover *l)
 {
 	struct inst *in = NULL;
-	uint64_t now = wall_ms();
+	uint64_t now = journal_clock();
 	struct timeval tv;
 	int pfd;
 

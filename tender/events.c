@@ -6,6 +6,7 @@
  * stderr.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -113,6 +114,22 @@ ev_log(struct tender *t, const char *text, size_t len)
 	else
 		fprintf(stderr, "summoner-tender: log: %.*s\n",
 		    (int)(len > CTL_MAX_TEXT ? CTL_MAX_TEXT : len), text);
+}
+
+void
+ev_logf(struct tender *t, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	ev_log(
+	    t, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
 void

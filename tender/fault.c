@@ -12,7 +12,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,26 +25,6 @@ void (*tender_on_gdb_open)(struct tender *t, struct vm *vm);
 
 /* How deep to look for the record of the function an abort came from. */
 #define UNWIND_SEARCH 64
-
-static void logf_line(struct tender *t, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-logf_line(struct tender *t, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n >= sizeof(line))
-		n = sizeof(line) - 1;
-	ev_log(t, line, (size_t)n);
-}
 
 static void
 symbolise(const struct tender *t, struct fault_frame *fr, uint64_t lookup)
@@ -159,14 +138,14 @@ open_dir(struct tender *t)
 	int fd;
 
 	if (mkdir(t->fault_dir, 0700) < 0 && errno != EEXIST) {
-		logf_line(t, "fault capture: mkdir %s: %s", t->fault_dir,
+		ev_logf(t, "fault capture: mkdir %s: %s", t->fault_dir,
 		    strerror(errno));
 		return -1;
 	}
 	fd =
 	    open(t->fault_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
-		logf_line(
+		ev_logf(
 		    t, "fault capture: %s: %s", t->fault_dir, strerror(errno));
 		return -1;
 	}
@@ -187,7 +166,7 @@ create_at(struct tender *t, int dfd, const char *name)
 	fd = openat(dfd, name,
 	    O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
-		logf_line(t, "fault capture: %s/%s: %s", t->cap.dir, name,
+		ev_logf(t, "fault capture: %s/%s: %s", t->cap.dir, name,
 		    strerror(errno));
 	return fd;
 }
@@ -223,7 +202,7 @@ write_artifacts(struct tender *t)
 		if (core_write(fd, t) == 0)
 			t->cap.written |= CTL_CAPTURED_CORE;
 		else
-			logf_line(t, "fault capture: %s/core: %s", t->cap.dir,
+			ev_logf(t, "fault capture: %s/core: %s", t->cap.dir,
 			    strerror(errno));
 		close(fd);
 	}
@@ -232,7 +211,7 @@ write_artifacts(struct tender *t)
 		if (write_all(fd, tail, n) == 0)
 			t->cap.written |= CTL_CAPTURED_TAIL;
 		else
-			logf_line(t, "fault capture: %s/console.txt: %s",
+			ev_logf(t, "fault capture: %s/console.txt: %s",
 			    t->cap.dir, strerror(errno));
 		close(fd);
 	}
@@ -243,7 +222,7 @@ write_artifacts(struct tender *t)
 		t->cap.t_done_ns = tender_now_ns();
 		if (report_write(fd, t) < 0) {
 			t->cap.written &= ~(uint32_t)CTL_CAPTURED_REPORT;
-			logf_line(t, "fault capture: %s/report.json: %s",
+			ev_logf(t, "fault capture: %s/report.json: %s",
 			    t->cap.dir, strerror(errno));
 		}
 		close(fd);
@@ -277,7 +256,7 @@ static void
 gdb_open(struct tender *t, struct vm *vm)
 {
 	if (tender_on_gdb_open == NULL) {
-		logf_line(t, "gdb stub not available");
+		ev_logf(t, "gdb stub not available");
 		return;
 	}
 	tender_on_gdb_open(t, vm);
@@ -307,8 +286,8 @@ fault_wait(struct tender *t, struct vm *vm)
 			default:
 				/* PAUSE/RESUME: the guest is frozen for good.
 				 */
-				logf_line(t, "the guest faulted: only STOP and "
-				             "GDB_OPEN apply");
+				ev_logf(t, "the guest faulted: only STOP and "
+				           "GDB_OPEN apply");
 				break;
 			}
 			continue;

@@ -94,21 +94,6 @@ static void gdb_on_open(struct tender *t, struct vm *vm);
 
 /* --- helpers ------------------------------------------------------------ */
 
-static void __attribute__((format(printf, 2, 3)))
-gdb_log(struct tender *t, const char *fmt, ...)
-{
-	char buf[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	if (n < 0)
-		return;
-	ev_log(t, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
-}
-
 static bool
 frozen_fault(const struct tender *t)
 {
@@ -992,7 +977,7 @@ gdb_vm_start(struct tender *t, struct vm *vm)
 		int usage = errno == EINVAL;
 
 		fprintf(stderr, "summoner-tender: --gdb: %s\n", err);
-		gdb_log(t, "gdb: %s", err);
+		ev_logf(t, "gdb: %s", err);
 		tender_exit(t, usage ? TENDER_EXIT_USAGE : TENDER_EXIT_INTERNAL,
 		    CTL_EXIT_ERROR);
 	}
@@ -1204,7 +1189,7 @@ gdb_on_open(struct tender *t, struct vm *vm)
 	else if (t->gdb_spec != NULL)
 		s = t->gdb_spec;
 	if (gdb_listen(t, s, g.where, sizeof(g.where), err, sizeof(err)) < 0) {
-		gdb_log(t, "gdb: %s", err);
+		ev_logf(t, "gdb: %s", err);
 		return;
 	}
 	announce(t);
@@ -1217,7 +1202,7 @@ gdb_open_request(struct tender *t)
 	char spec[256], err[256];
 
 	if (g.vm == NULL) {
-		gdb_log(t, "gdb: the guest has not started yet");
+		ev_logf(t, "gdb: the guest has not started yet");
 		return;
 	}
 	if (g.quarantined || g.c.fd >= 0) {
@@ -1231,12 +1216,12 @@ gdb_open_request(struct tender *t)
 	}
 	/* Running: listen; the guest stops when gdb connects. */
 	if (!control_gdb_spec(spec, sizeof(spec))) {
-		gdb_log(t, "gdb: GDB_OPEN without an address");
+		ev_logf(t, "gdb: GDB_OPEN without an address");
 		return;
 	}
 	if (gdb_listen(t, spec, g.where, sizeof(g.where), err, sizeof(err)) <
 	    0) {
-		gdb_log(t, "gdb: %s", err);
+		ev_logf(t, "gdb: %s", err);
 		return;
 	}
 	gdb_net_async(gdb_net_lfd());

@@ -220,6 +220,9 @@ void ev_ready(struct tender *t);
 void ev_heartbeat(struct tender *t, uint64_t seq, uint64_t progress,
     uint32_t flags, uint32_t conns, const char *status, size_t statuslen);
 void ev_log(struct tender *t, const char *text, size_t len);
+/* ev_log() of a printf-style line (cut at 511 bytes). */
+void ev_logf(struct tender *t, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 void ev_console(struct tender *t, const char *data, size_t len);
 void ev_console_flush(struct tender *t);
 void ev_fault(struct tender *t);
