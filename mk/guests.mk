@@ -2,6 +2,7 @@
 #
 #   guests/runtime/        the minimal runtime -> build/guests/libruntime.a
 #   guest-heartbeat/       the heartbeat library -> build/guests/libheartbeat.a
+#   guests/netstack/       the network stack -> build/guests/libnetstack.a
 #   guests/<name>/*.c      one example unikernel -> build/guests/<name>.hvt
 
 GUEST_CC := gcc
@@ -10,7 +11,7 @@ GUEST_CFLAGS := -std=c17 -O2 -g $(WARN) -MMD -MP \
 	-fno-stack-protector -fno-pic -fno-pie -mno-red-zone -mcmodel=small \
 	-fno-omit-frame-pointer -mno-omit-leaf-frame-pointer -fno-asynchronous-unwind-tables \
 	-fcf-protection=none -fno-tree-loop-distribute-patterns -mgeneral-regs-only \
-	-Iinclude -Iguests/runtime -Iguest-heartbeat
+	-Iinclude -Iguests/runtime -Iguest-heartbeat -Iguests/netstack
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none \
 	-Wl,-z,max-page-size=0x1000 -Wl,-T,guests/runtime/hvt.lds
 GOBJ := $(BUILD)/gobj
@@ -33,6 +34,16 @@ HB_SRCS := $(wildcard guest-heartbeat/*.c)
 HB_OBJS := $(HB_SRCS:%.c=$(GOBJ)/%.o)
 HB_LIB  := $(BUILD)/guests/libheartbeat.a
 
+NETSTACK_SRCS := $(wildcard guests/netstack/*.c)
+NETSTACK_OBJS := $(NETSTACK_SRCS:%.c=$(GOBJ)/%.o)
+NETSTACK_LIB  := $(BUILD)/guests/libnetstack.a
+
+$(NETSTACK_LIB): $(NETSTACK_OBJS)
+	$(call say,AR,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)rm -f $@
+	$(Q)$(AR) rcs $@ $^
+
 $(RUNTIME_LIB): $(RUNTIME_OBJS)
 	$(call say,AR,$@)
 	$(Q)mkdir -p $(dir $@)
@@ -45,16 +56,16 @@ $(HB_LIB): $(HB_OBJS)
 	$(Q)rm -f $@
 	$(Q)$(AR) rcs $@ $^
 
-GUEST_NAMES := $(filter-out runtime,$(patsubst guests/%/,%,$(wildcard guests/*/)))
+GUEST_NAMES := $(filter-out runtime netstack,$(patsubst guests/%/,%,$(wildcard guests/*/)))
 GUEST_IMAGES := $(GUEST_NAMES:%=$(BUILD)/guests/%.hvt)
 
 define guest_rule
 $(1)_OBJS := $$(patsubst %.c,$$(GOBJ)/%.o,$$(wildcard guests/$(1)/*.c))
-$$(BUILD)/guests/$(1).hvt: $$($(1)_OBJS) $$(RUNTIME_LIB) $$(HB_LIB) guests/runtime/hvt.lds
+$$(BUILD)/guests/$(1).hvt: $$($(1)_OBJS) $$(RUNTIME_LIB) $$(HB_LIB) $$(NETSTACK_LIB) guests/runtime/hvt.lds
 	$$(call say,LD,$$@)
 	$$(Q)$$(GUEST_CC) $$(GUEST_LDFLAGS) -o $$@ $$($(1)_OBJS) \
-		-Wl,--start-group $$(RUNTIME_LIB) $$(HB_LIB) -Wl,--end-group -lgcc
+		-Wl,--start-group $$(RUNTIME_LIB) $$(HB_LIB) $$(NETSTACK_LIB) -Wl,--end-group -lgcc
 endef
 $(foreach g,$(GUEST_NAMES),$(eval $(call guest_rule,$(g))))
 
-ALL_TARGETS += $(RUNTIME_LIB) $(HB_LIB) $(GUEST_IMAGES)
+ALL_TARGETS += $(RUNTIME_LIB) $(HB_LIB) $(NETSTACK_LIB) $(GUEST_IMAGES)

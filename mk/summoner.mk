@@ -7,7 +7,7 @@ ifneq ($(wildcard summoner/parse.y),)
 SUMMONER_OBJS += $(OBJ)/summoner/parse.o
 endif
 SUMMONER_LIB := $(OBJ)/libsummoner.a
-SUMMONER_LIBS := -lldns
+SUMMONER_LIBS := -lldns -lmnl
 
 $(OBJ)/summoner/parse.c: summoner/parse.y
 	$(call say,BISON,$<)

@@ -3,7 +3,10 @@
 # tools the integration tests and benchmarks drive (tests/tools/<name>.c ->
 # build/tests/<name>).
 UNIT_SRCS := $(wildcard tests/unit/test_*.c)
-UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS))
+# test_netstack links the guests' network stack compiled for the host
+# (below), not the host libraries.
+NETSTACK_TEST := $(BUILD)/tests/test_netstack
+UNIT_BINS := $(filter-out $(NETSTACK_TEST),$(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS)))
 TOOL_SRCS := $(filter-out tests/tools/dnsbench.c,$(wildcard tests/tools/*.c))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
 # dnsbench drives the DNS engine, so it links the summoner's library.
@@ -33,3 +36,13 @@ $(JOURNALBENCH): $(OBJ)/tests/bench/journal.o $(SUMMONER_LIB) $(POLICIES_LIB) $(
 	$(Q)mkdir -p $(dir $@)
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(SUMMONER_LIB) $(POLICIES_LIB) $(TENDER_LIB) $(HEALTH_LIB) $(SUMMONER_LIBS) $(HOST_LIBS)
 ALL_TARGETS += $(JOURNALBENCH)
+
+# The guests' network stack is freestanding C that also builds as host C:
+# its test links host objects of the same sources (sanitized with
+# SANITIZE=1, which the guest build never is).
+NETSTACK_HOST_OBJS := $(NETSTACK_SRCS:%.c=$(OBJ)/%.o)
+$(NETSTACK_TEST): $(OBJ)/tests/unit/test_netstack.o $(NETSTACK_HOST_OBJS) $(MODE_STAMP)
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(NETSTACK_HOST_OBJS) -lcmocka
+ALL_TARGETS += $(NETSTACK_TEST)

@@ -14,7 +14,9 @@ iproute2 iputils-ping
 procps
 nsd dnsperf
 libsqlite3-dev sqlite3 libjson-c-dev
+libmnl-dev
 gdb netcat-openbsd
+curl socat apache2-utils wrk python3
 "
 
 missing=""

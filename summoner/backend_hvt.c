@@ -26,10 +26,15 @@
 #include "backend.h"
 #include "config.h"
 #include "log.h"
+#include "netdev.h"
 #include "registry.h"
+#include "util.h"
 
 #define STOP_GRACE_MS 2000 /* after STOP, SIGKILL a tender still there */
-#define MAX_ARGS      (8 + 2 * 16 + 64)
+#define MAX_DEVS      16
+#define MAX_ARGS      (10 + 2 * MAX_DEVS + 64)
+/* Taps reach the tender at fixed descriptors: TAP_FD, TAP_FD + 1, ... */
+#define TAP_FD 4
 
 extern char **environ;
 
@@ -216,45 +221,120 @@ backend_hvt_reap(void)
 	}
 }
 
+/*
+ * The guest's network configuration, MirageOS style, for a service with a
+ * net device and an IPv4 address: "--ipv4=ADDR/PREFIX" (a missing prefix
+ * is /32) and "--ipv4-gateway=GW" when one is known.  Returns how many of
+ * the two were written.
+ */
+static int
+ipv4_args(const struct cfg_service *svc, char ip[64], char gw[64])
+{
+	const struct cfg_address *a;
+	char buf[INET6_ADDRSTRLEN];
+
+	TAILQ_FOREACH(a, &svc->addresses, entry)
+	if (a->ip.af == AF_INET)
+		break;
+	if (a == NULL)
+		return 0;
+	snprintf(ip, 64, "--ipv4=%s/%d",
+	    config_ip_str(&a->ip, buf, sizeof(buf)),
+	    a->prefix >= 0 ? a->prefix : 32);
+	if (a->gateway.af != AF_INET)
+		return 1;
+	snprintf(gw, 64, "--ipv4-gateway=%s",
+	    config_ip_str(&a->gateway, buf, sizeof(buf)));
+	return 2;
+}
+
+/*
+ * The tap of net device d, the k-th of the service, in *tap, with its
+ * two tender options.  The first one's name and MAC go to in.
+ */
+static int
+open_tap(struct inst *in, const struct cfg_service *svc,
+    const struct cfg_device *d, int k, int *tap, char names[][NETDEV_NAMESIZ],
+    char *devarg, char *macarg, char *err, size_t errlen)
+{
+	char name[NETDEV_NAMESIZ], macs[NETDEV_MACSTR], why[200];
+	uint8_t mac[6];
+	int fd;
+
+	netdev_mac(svc->name, k == 0 ? NULL : d->name, in->st.id, mac);
+	if ((fd = netdev_tap_create(
+	         svc->name, in->st.id, name, why, sizeof(why))) < 0) {
+		snprintf(err, errlen, "net device '%s': %s", d->name, why);
+		return -1;
+	}
+	/* Above the descriptors the tender gets (3, TAP_FD...), so that no
+	 * dup2 of the spawn lands on a tap still to be moved. */
+	*tap = fcntl(fd, F_DUPFD_CLOEXEC, TAP_FD + MAX_DEVS);
+	close(fd);
+	if (*tap < 0) {
+		snprintf(err, errlen, "net device '%s': %s", d->name,
+		    strerror(errno));
+		return -1;
+	}
+	snprintf(devarg, 300, "--net:%s=@%d", d->name, TAP_FD + k);
+	snprintf(
+	    macarg, 300, "--net-mac:%s=%s", d->name, netdev_mac_str(mac, macs));
+	memcpy(names[k], name, NETDEV_NAMESIZ);
+	if (k == 0) {
+		memcpy(in->tap, name, sizeof(in->tap));
+		memcpy(in->mac, mac, sizeof(in->mac));
+	}
+	return 0;
+}
+
 static int
 hvt_boot(struct inst *in, const struct config *conf,
     const struct cfg_service *svc, bool paused, char *err, size_t errlen)
 {
-	char *argv[MAX_ARGS], mem[32], devs[16][300], faultdir[300];
+	char *argv[MAX_ARGS], mem[32], devs[MAX_DEVS][300], faultdir[300];
+	char netargs[2 * MAX_DEVS][300], names[MAX_DEVS][NETDEV_NAMESIZ];
+	const char *bridges[MAX_DEVS];
 	char ctlfd_arg[] = "--control-fd=3", paused_arg[] = "--paused";
-	char dashes[] = "--";
+	char dashes[] = "--", ip4[64], gw4[64], argbuf[4096];
+	size_t argused = 0;
 	posix_spawn_file_actions_t fa;
 	const struct cfg_device *d;
-	struct hvt *h;
-	int sv[2] = {-1, -1}, argc = 0, ndev = 0;
+	struct hvt *h = NULL;
+	int sv[2] = {-1, -1}, taps[MAX_DEVS], argc = 0, ndev = 0, ntap = 0;
+	int nip = 0;
+	uint64_t t0 = instance_clock();
 	size_t i;
 
+	in->tap[0] = '\0';
 	TAILQ_FOREACH(d, &svc->devices, entry)
 	{
-		if (d->kind == CFG_DEV_NET) {
-			snprintf(err, errlen,
-			    "net device '%s': tap plumbing is not in this "
-			    "version yet",
-			    d->name);
-			return -1;
+		if (ndev + ntap == MAX_DEVS) {
+			snprintf(err, errlen, "more than %d devices", MAX_DEVS);
+			goto fail;
 		}
-		if (ndev == 16) {
-			snprintf(err, errlen, "more than 16 devices");
-			return -1;
+		if (d->kind == CFG_DEV_NET) {
+			if (open_tap(in, svc, d, ntap, &taps[ntap], names,
+			        netargs[2 * ntap], netargs[2 * ntap + 1], err,
+			        errlen) < 0)
+				goto fail;
+			bridges[ntap++] = d->bridge;
+			continue;
 		}
 		snprintf(devs[ndev], sizeof(devs[ndev]), "--block:%s=%s",
 		    d->name, d->path);
 		ndev++;
 	}
-	if (svc->argc > (size_t)(MAX_ARGS - 9 - ndev)) {
+	in->net_create_us = (unsigned)((instance_clock() - t0) / 1000);
+	if (ntap > 0)
+		nip = ipv4_args(svc, ip4, gw4);
+	if (svc->argc > (size_t)(MAX_ARGS - 10 - ndev - 2 * ntap - nip)) {
 		snprintf(err, errlen, "too many arguments");
-		return -1;
+		goto fail;
 	}
 	if ((h = calloc(1, sizeof(*h))) == NULL ||
 	    (h->rd = malloc(sizeof(*h->rd))) == NULL) {
 		snprintf(err, errlen, "out of memory");
-		free(h);
-		return -1;
+		goto fail;
 	}
 	ctl_reader_init(h->rd);
 	h->in = in;
@@ -283,14 +363,36 @@ hvt_boot(struct inst *in, const struct config *conf,
 	}
 	for (int j = 0; j < ndev; j++)
 		argv[argc++] = devs[j];
+	for (int j = 0; j < 2 * ntap; j++)
+		argv[argc++] = netargs[j];
 	argv[argc++] = dashes;
 	argv[argc++] = svc->image;
-	for (i = 0; i < svc->argc; i++)
-		argv[argc++] = svc->argv[i];
+	if (nip > 0)
+		argv[argc++] = ip4;
+	if (nip > 1)
+		argv[argc++] = gw4;
+	for (i = 0; i < svc->argc; i++) {
+		/* "{instance}", "{service}", "{id}" (util.h); the expansions
+		 * share one buffer, NUL-separated. */
+		if (strchr(svc->argv[i], '{') == NULL) {
+			argv[argc++] = svc->argv[i];
+			continue;
+		}
+		if (expand_arg(svc->argv[i], in->st.service, in->st.id,
+		        argbuf + argused, sizeof(argbuf) - argused) < 0) {
+			snprintf(err, errlen,
+			    "argument %zu too long once expanded", i + 1);
+			goto fail;
+		}
+		argv[argc++] = argbuf + argused;
+		argused += strlen(argbuf + argused) + 1;
+	}
 	argv[argc] = NULL;
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, sv[1], 3);
+	for (int j = 0; j < ntap; j++)
+		posix_spawn_file_actions_adddup2(&fa, taps[j], TAP_FD + j);
 	errno = posix_spawn(&h->pid, conf->tender, &fa, NULL, argv, environ);
 	posix_spawn_file_actions_destroy(&fa);
 	if (errno != 0) {
@@ -299,6 +401,20 @@ hvt_boot(struct inst *in, const struct config *conf,
 	}
 	close(sv[1]);
 	sv[1] = -1;
+	/* Attach the taps while the tender loads on another core: it only
+	 * needs them up by the time its guest sends (milliseconds away). */
+	t0 = instance_clock();
+	for (int j = 0; j < ntap; j++) {
+		if (netdev_tap_attach(names[j], bridges[j], err, errlen) < 0) {
+			kill(h->pid, SIGKILL);
+			waitpid(h->pid, NULL, 0);
+			goto fail;
+		}
+	}
+	in->net_attach_us = (unsigned)((instance_clock() - t0) / 1000);
+	/* The tender holds the taps now: they end with it. */
+	while (ntap > 0)
+		close(taps[--ntap]);
 	h->fd = sv[0];
 	h->ev = event_new(hvt_base, h->fd, EV_READ | EV_PERSIST, read_cb, h);
 	h->kill_ev = evtimer_new(hvt_base, kill_cb, h);
@@ -313,14 +429,19 @@ hvt_boot(struct inst *in, const struct config *conf,
 	in->bdata = h;
 	return 0;
 fail:
-	if (h->ev != NULL)
-		event_free(h->ev);
-	if (h->kill_ev != NULL)
-		event_free(h->kill_ev);
+	while (ntap > 0)
+		close(taps[--ntap]); /* deletes the tap */
+	in->tap[0] = '\0';
 	if (sv[0] >= 0)
 		close(sv[0]);
 	if (sv[1] >= 0)
 		close(sv[1]);
+	if (h == NULL)
+		return -1;
+	if (h->ev != NULL)
+		event_free(h->ev);
+	if (h->kill_ev != NULL)
+		event_free(h->kill_ev);
 	free(h->rd);
 	free(h);
 	return -1;

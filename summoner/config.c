@@ -41,6 +41,7 @@ config_new(void)
 	TAILQ_INIT(&conf->listens);
 	TAILQ_INIT(&conf->zones);
 	TAILQ_INIT(&conf->services);
+	TAILQ_INIT(&conf->bridges);
 	conf->max_instances = 64;
 	conf->max_concurrent_boots = 8;
 	conf->boot_rate = 10;
@@ -90,6 +91,31 @@ config_policy_name_ok(const char *name)
 	       strspn(name,
 	           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	           "0123456789-_.") == n;
+}
+
+bool
+config_ifname_ok(const char *name)
+{
+	size_t n = strlen(name);
+
+	/* Stricter than the kernel (which takes anything but '/', ':' and
+	 * white space): these names also go unquoted into logs and ip(8). */
+	return n > 0 && n < 16 && strcmp(name, ".") != 0 &&
+	       strcmp(name, "..") != 0 &&
+	       strspn(name,
+	           "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	           "0123456789-_.") == n;
+}
+
+const struct cfg_bridge *
+config_bridge_find(const struct config *conf, const char *name)
+{
+	const struct cfg_bridge *b;
+
+	TAILQ_FOREACH(b, &conf->bridges, entry)
+	if (strcmp(b->name, name) == 0)
+		return b;
+	return NULL;
 }
 
 /* Copies name. */
@@ -313,6 +339,111 @@ validate_zones(struct config *conf, FILE *errs)
 	return errors;
 }
 
+/* A net device's bridge: the one it names, which must be declared, or
+ * the config's only one. */
+static int
+validate_net(const struct config *conf, const struct cfg_service *s,
+    struct cfg_device *d, FILE *errs)
+{
+	const struct cfg_bridge *b;
+	size_t n = 0;
+
+	if (d->bridge != NULL) {
+		if (config_bridge_find(conf, d->bridge) != NULL)
+			return 0;
+		config_error(errs, s->file, d->line,
+		    "service %s: net %s: no bridge %s declared (add "
+		    "`bridge %s` at the top level)",
+		    s->name, d->name, d->bridge, d->bridge);
+		return 1;
+	}
+	TAILQ_FOREACH(b, &conf->bridges, entry)
+	n++;
+	if (n != 1) {
+		config_error(errs, s->file, d->line,
+		    n == 0 ? "service %s: net %s: no bridge declared (add "
+		             "`bridge NAME` at the top level)"
+		           : "service %s: net %s: several bridges declared: "
+		             "name one with `net %s bridge NAME`",
+		    s->name, d->name, d->name);
+		return 1;
+	}
+	if ((d->bridge = strdup(TAILQ_FIRST(&conf->bridges)->name)) == NULL)
+		return 1;
+	return 0;
+}
+
+/* Whether a and b (IPv4) agree on their first prefix bits. */
+static bool
+same_subnet4(struct in_addr a, struct in_addr b, int prefix)
+{
+	uint32_t mask = prefix <= 0 ? 0 : 0xffffffffu << (32 - prefix);
+
+	return ((ntohl(a.s_addr) ^ ntohl(b.s_addr)) & mask) == 0;
+}
+
+/*
+ * An IPv4 address of a networked service on its bridge's subnet takes the
+ * bridge's prefix when it has none, and the bridge's address as its
+ * gateway when it has none: what the guest is told on its command line.
+ */
+static int
+default_gateway(const struct config *conf, struct cfg_service *s, FILE *errs)
+{
+	const struct cfg_device *d;
+	const struct cfg_bridge *b;
+	struct cfg_address *a;
+	char buf[INET6_ADDRSTRLEN];
+
+	TAILQ_FOREACH(d, &s->devices, entry)
+	if (d->kind == CFG_DEV_NET)
+		break;
+	if (d == NULL || d->bridge == NULL ||
+	    (b = config_bridge_find(conf, d->bridge)) == NULL)
+		return 0;
+	TAILQ_FOREACH(a, &s->addresses, entry)
+	{
+		if (config_ip_eq(&a->ip, &b->ip)) {
+			config_error(errs, s->file, a->line,
+			    "service %s: address %s is bridge %s's own",
+			    s->name, config_ip_str(&a->ip, buf, sizeof(buf)),
+			    b->name);
+			return 1;
+		}
+		if (a->ip.af != AF_INET || b->ip.af != AF_INET ||
+		    !same_subnet4(a->ip.u.v4, b->ip.u.v4,
+		        a->prefix >= 0 ? a->prefix : b->prefix))
+			continue;
+		if (a->prefix < 0)
+			a->prefix = b->prefix;
+		if (a->gateway.af == 0)
+			a->gateway = b->ip;
+	}
+	return 0;
+}
+
+static int
+validate_bridges(struct config *conf, FILE *errs)
+{
+	const struct cfg_bridge *b, *c;
+	int errors = 0;
+
+	TAILQ_FOREACH(b, &conf->bridges, entry)
+	{
+		for (c = TAILQ_FIRST(&conf->bridges); c != b;
+		     c = TAILQ_NEXT(c, entry))
+			if (strcmp(c->name, b->name) == 0)
+				break;
+		if (c != b) {
+			config_error(errs, b->file, b->line,
+			    "bridge %s already declared at %s:%d", b->name,
+			    c->file, c->line);
+			errors++;
+		}
+	}
+	return errors;
+}
+
 static int
 validate_service(struct config *conf, struct cfg_service *s, FILE *errs)
 {
@@ -408,7 +539,10 @@ validate_service(struct config *conf, struct cfg_service *s, FILE *errs)
 			    d->name);
 			errors++;
 		}
+		if (d->kind == CFG_DEV_NET)
+			errors += validate_net(conf, s, d, errs);
 	}
+	errors += default_gateway(conf, s, errs);
 	TAILQ_FOREACH(a, &s->addresses, entry)
 	{
 		if (a->gateway.af != 0 && a->gateway.af != a->ip.af) {
@@ -535,6 +669,7 @@ config_validate(struct config *conf, FILE *errs)
 		}
 	}
 	errors = validate_zones(conf, errs);
+	errors += validate_bridges(conf, errs);
 	if (errors != 0)
 		return errors;
 	TAILQ_FOREACH(s, &conf->services, entry)
@@ -684,6 +819,7 @@ config_print(const struct config *conf, FILE *out)
 	const struct cfg_zone *z;
 	const struct cfg_name *n;
 	const struct cfg_service *s;
+	const struct cfg_bridge *b;
 	char buf[INET6_ADDRSTRLEN];
 	size_t i;
 
@@ -701,6 +837,15 @@ config_print(const struct config *conf, FILE *out)
 	fprintf(out, "\nstate-dir ");
 	print_string(out, conf->state_dir);
 	fputc('\n', out);
+	TAILQ_FOREACH(b, &conf->bridges, entry)
+	{
+		fprintf(out, "bridge ");
+		print_string(out, b->name);
+		if (b->ip.af != 0)
+			fprintf(out, " address %s prefix %d",
+			    config_ip_str(&b->ip, buf, sizeof(buf)), b->prefix);
+		fputc('\n', out);
+	}
 	if (conf->default_policy != NULL) {
 		fprintf(out, "default-policy ");
 		print_string(out, conf->default_policy);
@@ -775,10 +920,17 @@ config_free(struct config *conf)
 	struct cfg_zone *z;
 	struct cfg_name *n;
 	struct cfg_service *s;
+	struct cfg_bridge *b;
 	size_t i;
 
 	if (conf == NULL)
 		return;
+	while ((b = TAILQ_FIRST(&conf->bridges)) != NULL) {
+		TAILQ_REMOVE(&conf->bridges, b, entry);
+		free(b->name);
+		free(b->file);
+		free(b);
+	}
 	while ((l = TAILQ_FIRST(&conf->listens)) != NULL) {
 		TAILQ_REMOVE(&conf->listens, l, entry);
 		free(l->file);

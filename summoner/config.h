@@ -68,8 +68,10 @@ struct cfg_device {
 	TAILQ_ENTRY(cfg_device) entry;
 	enum cfg_devkind kind;
 	char *name;
-	char *bridge; /* net: NULL when not given */
-	char *path;   /* block */
+	/* net: the bridge; after config_load() always set (the config's
+	 * only bridge when the service named none) */
+	char *bridge;
+	char *path; /* block */
 	int line;
 };
 
@@ -78,6 +80,16 @@ struct cfg_address {
 	struct cfg_ip ip;
 	int prefix;            /* -1 when not given */
 	struct cfg_ip gateway; /* af 0 when not given */
+	int line;
+};
+
+/* `bridge NAME [address ADDR prefix N]`: a host bridge guests' taps join. */
+struct cfg_bridge {
+	TAILQ_ENTRY(cfg_bridge) entry;
+	char *name;       /* an interface name, at most 15 characters */
+	struct cfg_ip ip; /* af 0 when not given */
+	int prefix;       /* -1 when no address */
+	char *file;
 	int line;
 };
 
@@ -114,6 +126,7 @@ struct config {
 	TAILQ_HEAD(, cfg_listen) listens;
 	TAILQ_HEAD(, cfg_zone) zones;
 	TAILQ_HEAD(, cfg_service) services;
+	TAILQ_HEAD(cfg_bridge_q, cfg_bridge) bridges;
 	uint32_t max_instances;
 	uint32_t max_concurrent_boots;
 	uint32_t boot_rate;     /* boots per second per client */
@@ -153,6 +166,14 @@ void config_print_policy(const struct policy *p, FILE *out);
 /* The policy called name (POL_BUILTIN_NAME is the built-in), or NULL. */
 const struct policy *config_policy_find(
     const struct config *conf, const char *name);
+
+/* The bridge called name, or NULL. */
+const struct cfg_bridge *config_bridge_find(
+    const struct config *conf, const char *name);
+
+/* Whether name is a usable interface name: 1 to 15 of [A-Za-z0-9_.-],
+ * not "." or "..". */
+bool config_ifname_ok(const char *name);
 
 /* Free everything; NULL is ignored. */
 void config_free(struct config *conf);

@@ -11,6 +11,7 @@
 
 #include "control_int.h"
 #include "journal.h"
+#include "netdev.h"
 #include "policies/policy.h"
 #include "registry.h"
 
@@ -164,7 +165,7 @@ inst_json(const struct control *c, const struct inst *in, bool full)
 {
 	struct json_object *o = json_object_new_object();
 	uint64_t now = instance_clock();
-	char buf[PATH_MAX + 64];
+	char buf[PATH_MAX + 64], mac[NETDEV_MACSTR];
 	long pid;
 
 	inst_name(in, buf, sizeof(buf));
@@ -192,6 +193,10 @@ inst_json(const struct control *c, const struct inst *in, bool full)
 	add_str(o, "status", in->status);
 	/* For guests that send heartbeats over UDP (docs/health.md). */
 	add_str(o, "token", in->token);
+	/* Its first net device on the host: null without one. */
+	add_str(o, "tap", in->tap);
+	add_str(
+	    o, "mac", in->tap[0] != '\0' ? netdev_mac_str(in->mac, mac) : NULL);
 	add_str(o, "fault", in->fault);
 	add_str(o, "fault_kind", in->fault_kind);
 	add_str(o, "signature", in->signature);

@@ -91,6 +91,7 @@ typedef struct {
 %token <v.number> NUMBER
 %type <v.u64> size time
 %type <v.number> port
+%type <v.string> devname
 %destructor { free($$); } <v.string>
 
 %%
@@ -217,6 +218,29 @@ main		: LISTEN ON STRING port {
 			free(conf->state_dir);
 			conf->state_dir = $2;
 		}
+		| BRIDGE STRING {
+			struct cfg_bridge *b;
+
+			if (!config_ifname_ok($2)) {
+				yyerror("invalid bridge name %s (1 to 15 letters, "
+				    "digits, -, _ and .)", $2);
+				FREE($2);
+				YYERROR;
+			}
+			if ((b = calloc(1, sizeof(*b))) == NULL ||
+			    (b->file = strdup(file->name)) == NULL) {
+				free(b);
+				FREE($2);
+				yyerror("out of memory");
+				YYERROR;
+			}
+			/* b owns the name now, not the parser's stack. */
+			b->name = $2;
+			$2 = NULL;
+			b->prefix = -1;
+			b->line = file->lineno;
+			TAILQ_INSERT_TAIL(&conf->bridges, b, entry);
+		} braddr
 		| DEFAULTPOLICY STRING {
 			free(conf->default_policy);
 			conf->default_policy = $2;
@@ -422,7 +446,7 @@ svcopt		: ZONE STRING {
 			}
 			svc->memory = $2;
 		}
-		| NET STRING bridge {
+		| NET devname bridge {
 			struct cfg_device *d;
 
 			if ((d = calloc(1, sizeof(*d))) == NULL) {
@@ -511,8 +535,45 @@ arglist		: STRING		{ if (addarg($1) == -1) YYERROR; }
 		| arglist STRING	{ if (addarg($2) == -1) YYERROR; }
 		;
 
+/* "service" is the device name of Solo5's convention: a keyword allowed. */
+devname		: STRING		{ $$ = $1; }
+		| SERVICE {
+			if (($$ = strdup("service")) == NULL) {
+				yyerror("out of memory");
+				YYERROR;
+			}
+		}
+		;
+
 bridge		: /* empty */		{ $<v.string>$ = NULL; }
 		| BRIDGE STRING		{ $<v.string>$ = $2; }
+		;
+
+braddr		: /* empty */
+		| ADDRESS STRING PREFIX NUMBER {
+			struct cfg_bridge *b = TAILQ_LAST(&conf->bridges, cfg_bridge_q);
+			int max;
+
+			if (config_ip($2, &b->ip) == -1) {
+				yyerror("invalid address: %s", $2);
+				FREE($2);
+				YYERROR;
+			}
+			FREE($2);
+			max = b->ip.af == AF_INET ? 32 : 128;
+			if ($4 < 0 || $4 > max) {
+				yyerror("invalid prefix length %" PRId64 " (0 to %d)", $4, max);
+				b->ip.af = 0;
+				YYERROR;
+			}
+			b->prefix = (int)$4;
+		}
+		| ADDRESS STRING {
+			yyerror("bridge address %s needs a prefix "
+			    "(address ADDR prefix N)", $2);
+			FREE($2);
+			YYERROR;
+		}
 		;
 
 addropts	: /* empty */

@@ -20,6 +20,7 @@
 
 #include "journal.h"
 #include "log.h"
+#include "netdev.h"
 #include "policies/policy.h"
 #include "registry_int.h"
 #include "server.h"
@@ -299,6 +300,66 @@ inst_boot_done(struct inst *in)
 	}
 }
 
+/* The bridge of a service's first net device (where its addresses are),
+ * or NULL. */
+static const char *
+svc_bridge(const struct cfg_service *c)
+{
+	const struct cfg_device *d;
+
+	TAILQ_FOREACH(d, &c->devices, entry)
+	if (d->kind == CFG_DEV_NET)
+		return d->bridge;
+	return NULL;
+}
+
+/*
+ * Point the service's addresses at the instance's MAC on its bridge, so
+ * that the host's first packet to the guest needs no ARP round trip.  A
+ * failure is logged, not fatal: the guest still answers ARP.
+ */
+static void
+inst_neigh_set(struct inst *in)
+{
+	const struct cfg_service *c = in->svc->conf;
+	const char *br = svc_bridge(c);
+	const struct cfg_address *a;
+	char buf[INET6_ADDRSTRLEN];
+	uint64_t t0 = now_ns();
+
+	if (in->tap[0] == '\0' || br == NULL)
+		return;
+	TAILQ_FOREACH(a, &c->addresses, entry)
+	{
+		if (netdev_neigh_set(br, &a->ip, in->mac) < 0)
+			log_warn("instance %s#%u: neighbour entry %s on %s",
+			    in->svc->name, in->st.id,
+			    config_ip_str(&a->ip, buf, sizeof(buf)), br);
+		else
+			in->neigh_set = true;
+	}
+	log_debug("instance %s#%u: neighbour entries on %s (%" PRIu64 " us)",
+	    in->svc->name, in->st.id, br, (now_ns() - t0) / 1000);
+}
+
+/* Remove what inst_neigh_set() made, unless another instance (of a
+ * changed service) has taken the address over. */
+static void
+inst_neigh_clear(struct inst *in)
+{
+	const struct cfg_service *c = in->svc->conf;
+	const char *br = svc_bridge(c);
+	const struct cfg_address *a;
+
+	if (!in->neigh_set || br == NULL)
+		return;
+	in->neigh_set = false;
+	TAILQ_FOREACH(a, &c->addresses, entry)
+	if (netdev_neigh_clear(br, &a->ip, in->mac) < 0)
+		log_warn("instance %s#%u: removing its neighbour entry",
+		    in->svc->name, in->st.id);
+}
+
 /* Undo inst_new() and whatever the backend holds: the one way an
  * instance is taken out of the accounts and freed. */
 void
@@ -313,6 +374,7 @@ inst_free(struct inst *in)
 	TAILQ_REMOVE(&s->insts, in, entry);
 	r->ninst--;
 	r->memory -= in->memory;
+	inst_neigh_clear(in);
 	if (in->bdata != NULL && in->ops->release != NULL)
 		in->ops->release(in);
 	sup_inst_fini(in);
@@ -344,9 +406,20 @@ inst_start(struct svc *s, bool paused, const char **why)
 	if (in->ops->boot(
 	        in, svc_config(s), s->conf, paused, err, sizeof(err)) < 0)
 		goto fail;
-	log_debug("instance %s#%u: %s (pid %ld)", s->name, in->st.id,
-	    paused ? "starting for the warm pool" : "booting",
-	    in->ops->pid != NULL ? in->ops->pid(in) : 0L);
+	if (in->tap[0] != '\0') {
+		char mac[NETDEV_MACSTR];
+
+		log_debug("instance %s#%u: %s (pid %ld, tap %s, mac %s, "
+		          "tap created in %u us, attached in %u us)",
+		    s->name, in->st.id,
+		    paused ? "starting for the warm pool" : "booting",
+		    in->ops->pid != NULL ? in->ops->pid(in) : 0L, in->tap,
+		    netdev_mac_str(in->mac, mac), in->net_create_us,
+		    in->net_attach_us);
+	} else
+		log_debug("instance %s#%u: %s (pid %ld)", s->name, in->st.id,
+		    paused ? "starting for the warm pool" : "booting",
+		    in->ops->pid != NULL ? in->ops->pid(in) : 0L);
 	if (!paused)
 		sup_booting(in);
 	return in;
@@ -521,6 +594,8 @@ on_ready(struct inst *in)
 		return;
 	}
 	sup_ready(in);
+	/* Before the answer: the client's first packet may follow at once. */
+	inst_neigh_set(in);
 	answer_all(s, &a);
 	if (s->conf->idle_timeout > 0) {
 		tv = tv_ms(s->conf->idle_timeout * NS_PER_MS);
@@ -874,6 +949,7 @@ registry_apply(
 	struct cfg_service *c;
 	struct svc **next = NULL, *s, *tmp;
 	struct dns_zones *z = NULL;
+	const struct cfg_bridge *b;
 	size_t n = 0, i;
 	bool *reused = NULL;
 
@@ -884,6 +960,9 @@ registry_apply(
 	}
 	cref->conf = conf;
 	cref->refs = 1; /* the registry's own */
+	TAILQ_FOREACH(b, &conf->bridges, entry)
+	if (netdev_bridge_ensure(b, err, errlen) < 0)
+		goto fail;
 	TAILQ_FOREACH(c, &conf->services, entry)
 	n++;
 	next = calloc(n ? n : 1, sizeof(*next));

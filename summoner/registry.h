@@ -53,6 +53,14 @@ struct inst {
 	unsigned console_dropped;
 	char fault[160]; /* the last fault, for the log */
 
+	/* network (netdev.h): the first net device's tap and guest MAC */
+	char tap[16];   /* "" when the service has no net device */
+	uint8_t mac[6]; /* valid when tap[0] != '\0' */
+	/* the taps' set-up at the last boot, microseconds: creation (before
+	 * the tender is spawned) and attaching (while it loads) */
+	unsigned net_create_us, net_attach_us;
+	bool neigh_set; /* its neighbour entries are installed */
+
 	/* health (filled from heartbeats; shown by summonerctl) */
 	uint64_t beats, misses; /* heartbeats seen, misses detected */
 	uint64_t t_last_beat;   /* instance_clock of the last one, 0 none */
@@ -252,7 +260,9 @@ unsigned registry_heartbeat_port(const struct registry *r);
  * After the first registry_apply(): read the journal for what an earlier
  * run left behind: tenders still running are killed, quarantined ones
  * re-adopted (kept frozen, their gdb stub and expiry as before); every
- * leftover is journaled as such.  Returns the number found.
+ * leftover is journaled as such.  Then taps and neighbour entries on the
+ * configured bridges that no live instance owns are removed
+ * (netdev_sweep()).  Returns the number of leftovers found.
  */
 int registry_recover(struct registry *r);
 

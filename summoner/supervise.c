@@ -31,6 +31,7 @@
 
 #include "journal.h"
 #include "log.h"
+#include "netdev.h"
 #include "policies/policy.h"
 #include "registry_int.h"
 #include "util.h"
@@ -976,6 +977,38 @@ adopted_cb(evutil_socket_t fd, short what, void *arg)
 	reboot(in);
 }
 
+/*
+ * An adopted tender's tap: the one its descriptors point at (/proc's
+ * fdinfo names a tun device's interface as "iff:").  The MAC is the
+ * service's for that id, as it was booted with.
+ */
+static void
+adopt_net(struct inst *in, long pid)
+{
+	char path[64], line[128];
+	const struct cfg_device *d;
+	FILE *fp;
+
+	TAILQ_FOREACH(d, &in->svc->conf->devices, entry)
+	if (d->kind == CFG_DEV_NET)
+		break;
+	if (d == NULL)
+		return;
+	netdev_mac(in->svc->conf->name, NULL, in->st.id, in->mac);
+	for (int fd = 4; fd < 4 + 16 && in->tap[0] == '\0'; fd++) {
+		snprintf(path, sizeof(path), "/proc/%ld/fdinfo/%d", pid, fd);
+		if ((fp = fopen(path, "re")) == NULL)
+			continue;
+		while (fgets(line, sizeof(line), fp) != NULL)
+			if (strncmp(line, "iff:", 4) == 0 &&
+			    sscanf(line + 4, "%15s", in->tap) == 1)
+				break;
+		fclose(fp);
+	}
+	/* Its neighbour entries, if the sweep finds them, stay. */
+	in->neigh_set = in->tap[0] != '\0';
+}
+
 static void
 adopt(struct registry *r, struct svc *s, const struct journal_leftover *l)
 {
@@ -994,6 +1027,7 @@ adopt(struct registry *r, struct svc *s, const struct journal_leftover *l)
 	    event_new(r->base, pfd, EV_READ | EV_PERSIST, adopted_cb, in);
 	if (in->adopted_ev == NULL || event_add(in->adopted_ev, NULL) < 0)
 		goto fail;
+	adopt_net(in, l->pid);
 	snprintf(in->gdb, sizeof(in->gdb), "%s", l->gdb);
 	snprintf(in->core, sizeof(in->core), "%s", l->core);
 	snprintf(in->fault_dir, sizeof(in->fault_dir), "%s", l->dir);
@@ -1056,10 +1090,68 @@ leftover_cb(void *arg, const struct journal_leftover *l)
 	    r->journal, l->service, l->id, l->state, "stopped", 0, what);
 }
 
+static bool
+keep_tap(void *arg, const char *name)
+{
+	struct registry *r = arg;
+	const struct svc *s;
+	const struct inst *in;
+
+	TAILQ_FOREACH(s, &r->svcs, entry)
+	TAILQ_FOREACH(in, &s->insts, entry)
+	if (strcmp(in->tap, name) == 0)
+		return true;
+	return false;
+}
+
+static bool
+keep_neigh(void *arg, const struct cfg_ip *ip, const uint8_t mac[6])
+{
+	struct registry *r = arg;
+	const struct svc *s;
+	const struct inst *in;
+	const struct cfg_address *a;
+
+	TAILQ_FOREACH(s, &r->svcs, entry)
+	TAILQ_FOREACH(in, &s->insts, entry)
+	{
+		if (!in->neigh_set || memcmp(in->mac, mac, 6) != 0)
+			continue;
+		TAILQ_FOREACH(a, &s->conf->addresses, entry)
+		if (config_ip_eq(&a->ip, ip))
+			return true;
+	}
+	return false;
+}
+
+/* What an earlier run's instances left on the host: taps of tenders
+ * killed above (their tender may not be quite gone yet) and neighbour
+ * entries pointing at guests that are no more. */
+static void
+sweep_net(struct registry *r)
+{
+	const struct netdev_keep keep = {keep_tap, keep_neigh, r};
+	unsigned ntaps, nneigh;
+
+	if (r->cref == NULL || TAILQ_EMPTY(&r->cref->conf->bridges))
+		return;
+	if (netdev_sweep(r->cref->conf, &keep, &ntaps, &nneigh) < 0) {
+		log_warn("sweeping leftover taps and neighbour entries");
+		return;
+	}
+	if (ntaps > 0 || nneigh > 0)
+		log_info("removed %u leftover %s and %u neighbour %s", ntaps,
+		    ntaps == 1 ? "tap" : "taps", nneigh,
+		    nneigh == 1 ? "entry" : "entries");
+}
+
 int
 registry_recover(struct registry *r)
 {
-	if (r->journal == NULL)
-		return 0;
-	return journal_leftovers(r->journal, leftover_cb, r);
+	int n = 0;
+
+	if (r->journal != NULL)
+		n = journal_leftovers(r->journal, leftover_cb, r);
+	sweep_net(r);
+	return n;
 }

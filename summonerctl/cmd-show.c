@@ -46,6 +46,8 @@ show_inst(struct json_object *in)
 		printf("%16s(ago; seq %lld, progress %lld)\n", "",
 		    (long long)ji(in, "seq"), (long long)ji(in, "progress"));
 	kv("  connections", "%lld", (long long)ji(in, "conns"));
+	if (!jnull(in, "tap"))
+		kv("  network", "tap %s, mac %s", js(in, "tap"), js(in, "mac"));
 	if (!jnull(in, "status"))
 		kv("  status", "%s", js(in, "status"));
 	if (!jnull(in, "fault_kind") || !jnull(in, "fault")) {

@@ -6,6 +6,8 @@
  *   --net:NAME=IFACE    an existing tap interface, opened on /dev/net/tun
  *   --net:NAME=@FD      an inherited descriptor: a tap fd the parent opened,
  *                       or any datagram socket carrying one frame per message
+ *   --net-mac:NAME=MAC  the guest's MAC on net device NAME (main.c parses
+ *                       it); random otherwise
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -131,14 +133,16 @@ open_net(struct tender_dev *d, char *err, size_t errsz)
 	                     : open_tap(d, err, errsz);
 	if (r < 0)
 		return -1;
-	/* A random, locally administered unicast MAC, as solo5-hvt does. */
-	if (getrandom(d->mac, sizeof(d->mac), GRND_NONBLOCK) !=
-	    (ssize_t)sizeof(d->mac)) {
-		uint64_t x = tender_now_ns() ^ (uint64_t)getpid() << 20;
+	if (!d->mac_set) {
+		/* Random, locally administered unicast, as solo5-hvt does. */
+		if (getrandom(d->mac, sizeof(d->mac), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(d->mac)) {
+			uint64_t x = tender_now_ns() ^ (uint64_t)getpid() << 20;
 
-		memcpy(d->mac, &x, sizeof(d->mac));
+			memcpy(d->mac, &x, sizeof(d->mac));
+		}
+		d->mac[0] = (uint8_t)((d->mac[0] & 0xfe) | 0x02);
 	}
-	d->mac[0] = (uint8_t)((d->mac[0] & 0xfe) | 0x02);
 	d->mtu = NET_MTU;
 	return 0;
 }

@@ -83,7 +83,10 @@ struct elf_image {
  * Validate img (imglen bytes, e.g. an mmap of the file) for a guest memory
  * of memsz bytes (page-aligned), fill *out, and copy every PT_LOAD's file
  * bytes to mem + p_vaddr, zeroing the rest up to p_memsz; only bytes
- * inside the segments are written.  mem == NULL validates only.  Returns 0,
+ * inside the segments are written.  mem must be private anonymous memory
+ * (mmap MAP_ANONYMOUS, or .bss): whole pages to be zeroed are dropped
+ * with MADV_DONTNEED instead of written, which reads back as zeros only
+ * there.  mem == NULL validates only.  Returns 0,
  * or -1 with a one-line reason in err (if err != NULL and errsz > 0) and
  * nothing written to mem.
  */

@@ -22,6 +22,7 @@
 
 static const char usage_text[] =
     "usage: summoner-tender [--mem=MB] [--net:NAME=IFACE|@FD]\n"
+    "                       [--net-mac:NAME=xx:xx:xx:xx:xx:xx]\n"
     "                       [--block:NAME=PATH] [--control-fd=FD [--paused]]\n"
     "                       [--fault-dir=DIR] "
     "[--gdb=unix:PATH|tcp:127.0.0.1:PORT]\n"
@@ -42,6 +43,9 @@ static const char help_text[] =
     "                       tap interface IFACE\n"
     "  --net:NAME=@FD       ... to the inherited descriptor FD (a tap fd, or\n"
     "                       a datagram socket carrying one frame per message)\n"
+    "  --net-mac:NAME=xx:xx:xx:xx:xx:xx\n"
+    "                       the guest's MAC on net device NAME (unicast;\n"
+    "                       default: random, locally administered)\n"
     "  --block:NAME=PATH    attach manifest block device NAME to the file\n"
     "                       PATH (512-byte blocks; size rounded down)\n"
     "  --control-fd=FD      talk to the parent over the inherited socket FD\n"
@@ -124,8 +128,15 @@ parse_num(const char *s, const char *what, unsigned long max)
 	return v;
 }
 
+struct net_mac {
+	char name[HVT_MFT_NAME_SIZE];
+	uint8_t mac[6];
+};
+
 struct options {
 	unsigned long mem_mb;
+	struct net_mac macs[TENDER_MAX_DEVICES];
+	unsigned nmacs;
 	int ctl_fd;
 	bool paused;
 	const char *fault_dir;
@@ -168,6 +179,86 @@ parse_dev(struct options *o, const char *opt, uint32_t type, const char *spec)
 	o->ndevs++;
 }
 
+/* --net-mac:NAME=xx:xx:xx:xx:xx:xx (the spelling of Solo5's tender) */
+static void
+parse_mac(struct options *o, const char *spec)
+{
+	const char *eq = strchr(spec, '='), *p;
+	struct net_mac *m;
+	size_t namelen;
+	unsigned i;
+
+	if (eq == NULL || eq == spec)
+		die(TENDER_EXIT_USAGE,
+		    "--net-mac: expected --net-mac:NAME=xx:xx:xx:xx:xx:xx");
+	namelen = (size_t)(eq - spec);
+	if (namelen >= HVT_MFT_NAME_SIZE)
+		die(TENDER_EXIT_USAGE, "--net-mac: device name longer than %d",
+		    HVT_MFT_NAME_SIZE - 1);
+	if (o->nmacs == TENDER_MAX_DEVICES)
+		die(TENDER_EXIT_USAGE, "more than %d --net-mac",
+		    TENDER_MAX_DEVICES);
+	m = &o->macs[o->nmacs];
+	memcpy(m->name, spec, namelen);
+	m->name[namelen] = '\0';
+	for (i = 0; i < o->nmacs; i++)
+		if (strcmp(o->macs[i].name, m->name) == 0)
+			die(TENDER_EXIT_USAGE,
+			    "--net-mac: device '%s' given twice", m->name);
+	/* Exactly six pairs of hex digits, colon-separated. */
+	p = eq + 1;
+	for (i = 0; i < 6; i++, p += 3) {
+		unsigned v = 0;
+
+		for (int k = 0; k < 2; k++) {
+			char c = p[k];
+
+			v <<= 4;
+			if (c >= '0' && c <= '9')
+				v |= (unsigned)(c - '0');
+			else if (c >= 'a' && c <= 'f')
+				v |= (unsigned)(c - 'a' + 10);
+			else if (c >= 'A' && c <= 'F')
+				v |= (unsigned)(c - 'A' + 10);
+			else
+				goto bad;
+		}
+		if (p[2] != (i == 5 ? '\0' : ':'))
+			goto bad;
+		m->mac[i] = (uint8_t)v;
+	}
+	if (m->mac[0] & 1)
+		die(TENDER_EXIT_USAGE,
+		    "--net-mac: %s is a multicast address: a guest needs a "
+		    "unicast MAC",
+		    eq + 1);
+	o->nmacs++;
+	return;
+bad:
+	die(TENDER_EXIT_USAGE,
+	    "--net-mac: '%s' is not a MAC (xx:xx:xx:xx:xx:xx)", eq + 1);
+}
+
+/* Hand each --net-mac to its --net device. */
+static void
+apply_macs(struct options *o)
+{
+	unsigned i, j;
+
+	for (i = 0; i < o->nmacs; i++) {
+		for (j = 0; j < o->ndevs; j++)
+			if (o->devs[j].type == HVT_MFT_DEV_NET_BASIC &&
+			    strcmp(o->devs[j].name, o->macs[i].name) == 0)
+				break;
+		if (j == o->ndevs)
+			die(TENDER_EXIT_USAGE,
+			    "--net-mac:%s: no --net:%s=... device given",
+			    o->macs[i].name, o->macs[i].name);
+		memcpy(o->devs[j].mac, o->macs[i].mac, 6);
+		o->devs[j].mac_set = true;
+	}
+}
+
 static void
 parse_args(struct options *o, int argc, char **argv)
 {
@@ -194,6 +285,8 @@ parse_args(struct options *o, int argc, char **argv)
 			o->fault_dir = a + 12;
 		else if (strncmp(a, "--gdb=", 6) == 0 && a[6] != '\0')
 			o->gdb = a + 6;
+		else if (strncmp(a, "--net-mac:", 10) == 0)
+			parse_mac(o, a + 10);
 		else if (strncmp(a, "--net:", 6) == 0)
 			parse_dev(o, "--net:", HVT_MFT_DEV_NET_BASIC, a + 6);
 		else if (strncmp(a, "--block:", 8) == 0)
@@ -228,6 +321,7 @@ parse_args(struct options *o, int argc, char **argv)
 		len += n;
 	}
 	o->cmdline[len] = '\0';
+	apply_macs(o);
 	if (o->paused && o->ctl_fd < 0)
 		die(TENDER_EXIT_USAGE, "--paused needs --control-fd");
 	if (o->ctl_fd >= 0 && fcntl(o->ctl_fd, F_GETFD) < 0)

@@ -124,6 +124,7 @@ struct tender_dev {
 	uint64_t capacity;   /* block: bytes */
 	uint16_t block_size; /* block */
 	uint8_t mac[6];      /* net */
+	bool mac_set;        /* net: mac given by --net-mac, else random */
 	uint16_t mtu;        /* net */
 };
 

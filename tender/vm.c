@@ -25,6 +25,7 @@
 
 #define PTE_P  0x1ull
 #define PTE_RW 0x2ull
+#define PTE_US 0x4ull
 #define PTE_PS 0x80ull
 
 #define CR0_PE         0x1ull
@@ -130,19 +131,26 @@ setup_low_memory(struct tender *t)
 	gdt[3] = 0x00008b0000000067ull; /* busy 64-bit TSS at 0, low half */
 	gdt[4] = 0;                     /* ... high half */
 
-	pml4[0] = HVT_PDPT_BASE | PTE_P | PTE_RW;
+	/*
+	 * Every page is also a user page (PTE_US; SMEP and SMAP stay off, so
+	 * supervisor code is unaffected): our runtime may run the guest's
+	 * program at CPL 3, which some nested hosts execute natively while
+	 * they emulate CPL 0 instruction by instruction (docs/tender.md).
+	 */
+	pml4[0] = HVT_PDPT_BASE | PTE_P | PTE_RW | PTE_US;
 	for (gb = 0; gb < (t->mem_size + (1ull << 30) - 1) >> 30; gb++)
-		pdpt[gb] = (HVT_PD_BASE + gb * 0x1000) | PTE_P | PTE_RW;
+		pdpt[gb] =
+		    (HVT_PD_BASE + gb * 0x1000) | PTE_P | PTE_RW | PTE_US;
 	/* 2 MB pages; pd[] spans the four consecutive PDs. */
-	pd[0] = HVT_PT_BASE | PTE_P | PTE_RW;
+	pd[0] = HVT_PT_BASE | PTE_P | PTE_RW | PTE_US;
 	for (addr = 2ull << 20, i = 1; addr < t->mem_size; addr += 2ull << 20)
-		pd[i++] = addr | PTE_P | PTE_RW | PTE_PS;
+		pd[i++] = addr | PTE_P | PTE_RW | PTE_PS | PTE_US;
 	/* First 2 MB in 4 KB pages: nothing below the boot info (so a null
 	 * pointer faults), read-only up to 1 MB, read-write above. */
 	for (i = HVT_BOOT_INFO_BASE >> 12; i < 512; i++) {
 		addr = (uint64_t)i << 12;
-		pt[i] =
-		    addr | PTE_P | (addr >= HVT_GUEST_MIN_BASE ? PTE_RW : 0);
+		pt[i] = addr | PTE_P | PTE_US |
+		        (addr >= HVT_GUEST_MIN_BASE ? PTE_RW : 0);
 	}
 }
 

@@ -2,7 +2,10 @@
  * ping: answers ARP and ICMP echo on a NET_BASIC device named "service".
  *
  *   ping.hvt [ip=]A.B.C.D        (default 10.0.0.2)
+ *   ping.hvt --ipv4=A.B.C.D/N [--ipv4-gateway=G]   (as the summoner says it)
  *
+ * The prefix length and the gateway are accepted and not needed: the
+ * guest only answers.
  * Sends one gratuitous ARP for its address, reports READY, prints
  * "ping: ready ip A.B.C.D mac xx:xx:xx:xx:xx:xx", then answers ARP
  * requests for its address and ICMP echo requests to it (printing
@@ -17,6 +20,7 @@
 #include "ping.h"
 
 RT_MANIFEST(1, RT_MFT_NET("service"));
+RT_USER_MODE();
 
 #define BEAT_INTERVAL_NS 100000000ull
 #define DEFAULT_IP       "10.0.0.2"
@@ -26,17 +30,34 @@ guest_main(int argc, char **argv)
 {
 	struct rt_net net;
 	struct ping_ctx c = {0};
-	const char *arg = argc > 1 ? argv[1] : DEFAULT_IP;
+	const char *arg = DEFAULT_IP;
+	char ipbuf[16];
 	uint8_t *rx;
 	size_t bufsize;
 	uint64_t next_beat;
 	char ipstr[16];
 
-	if (strncmp(arg, "ip=", 3) == 0)
-		arg += 3;
+	for (int i = 1; i < argc; i++) {
+		if (strncmp(argv[i], "--ipv4-gateway=", 15) == 0)
+			continue;
+		if (strncmp(argv[i], "--ipv4=", 7) == 0) {
+			/* A.B.C.D/N: the address only. */
+			const char *a = argv[i] + 7;
+			size_t n = 0;
+
+			while (a[n] != '\0' && a[n] != '/' &&
+			       n < sizeof(ipbuf) - 1)
+				n++;
+			memcpy(ipbuf, a, n);
+			ipbuf[n] = '\0';
+			arg = ipbuf;
+		} else
+			arg = strncmp(argv[i], "ip=", 3) == 0 ? argv[i] + 3
+			                                      : argv[i];
+	}
 	if (ping_parse_ip(arg, &c.ip) < 0) {
 		printf("ping: bad address \"%s\"; usage: ping.hvt "
-		       "[ip=]A.B.C.D\n",
+		       "[ip=]A.B.C.D | --ipv4=A.B.C.D/N\n",
 		    arg);
 		return 1;
 	}

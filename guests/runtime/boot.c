@@ -89,8 +89,20 @@ rt_start(struct hvt_boot_info *bi)
 		 */
 		char copy[len + 1];
 
+		int argc;
+
 		memcpy(copy, cmdline, len);
 		copy[len] = '\0';
-		exit(guest_main(split_args(copy), argv_buf));
+		argc = split_args(copy);
+		/* User mode goes on below this frame, so copy stays. */
+		if (rt_user_mode)
+			rt_enter_user(argc, argv_buf);
+		exit(guest_main(argc, argv_buf));
 	}
+}
+
+_Noreturn void
+rt_user_main(int argc, char **argv)
+{
+	exit(guest_main(argc, argv));
 }

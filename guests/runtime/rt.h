@@ -19,6 +19,18 @@ void rt_alloc_init(const struct hvt_boot_info *bi);
 /* Entry from start.S: never returns. */
 _Noreturn void rt_start(struct hvt_boot_info *bi);
 
+/* start.S: continue at rt_user_main(argc, argv) at CPL 3, on the current
+ * stack; never returns. */
+_Noreturn void rt_enter_user(int argc, char **argv);
+/* Where rt_enter_user() lands. */
+_Noreturn void rt_user_main(int argc, char **argv);
+/* Set by RT_USER_MODE() (runtime.h); 0 by default. */
+extern const int rt_user_mode;
+
+/* Selectors of our GDT (cpu.c). */
+#define RT_SEL_UDATA 0x2b /* DPL 3 data, RPL 3 */
+#define RT_SEL_UCODE 0x33 /* DPL 3 64-bit code, RPL 3 */
+
 /* Called by trapstubs.S with the saved frame; never returns. */
 struct rt_trap_frame;
 _Noreturn void rt_trap(struct rt_trap_frame *tf);

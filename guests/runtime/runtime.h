@@ -77,6 +77,20 @@ struct rt_note_hdr {
 	RT__MFT_NOTE(struct hvt_mft_entry e[n];                                \
 	             , .entries = (n), .e = {__VA_ARGS__})
 
+/*
+ * Run guest_main() at CPL 3 (user mode) instead of CPL 0: declare
+ * RT_USER_MODE(); once in the image.  Some nested hosts (PVM among them)
+ * execute a guest's CPL 3 code natively but emulate its CPL 0 code one
+ * instruction at a time, about a thousand times slower; a guest doing
+ * real work (a network stack) should run in user mode there.  The runtime
+ * itself stays at CPL 0 for exceptions; hypercalls made in user mode
+ * (the "out" of hvt_hypercall, which CPL 3 may not execute) trap to a
+ * short CPL 0 path that issues them, so nothing else changes for the
+ * program or the heartbeat library.  Privileged instructions (cli, hlt,
+ * lidt, mov to/from control registers) fault in user mode.
+ */
+#define RT_USER_MODE() const int rt_user_mode = 1
+
 /* Boot information the tender passed at entry (never NULL after boot). */
 const struct hvt_boot_info *rt_boot_info(void);
 

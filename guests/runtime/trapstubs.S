@@ -54,7 +54,9 @@ rt_trap_stubs:
 	TRAP_EC   10
 	TRAP_EC   11
 	TRAP_EC   12
-	TRAP_EC   13
+	.balign 16
+trap_13:
+	jmp gp_entry
 	TRAP_EC   14
 	TRAP_NOEC 15
 	TRAP_NOEC 16
@@ -73,6 +75,32 @@ rt_trap_stubs:
 	TRAP_EC   29
 	TRAP_EC   30
 	TRAP_NOEC 31
+
+	/*
+	 * #GP.  From user mode (RT_USER_MODE) at an "out %eax, %dx" (0xef,
+	 * hvt_hypercall's only instruction) it is a hypercall: issue it here,
+	 * step over it and return, in as few instructions as possible since
+	 * CPL 0 may be emulated.  The registers it needs are the user's own,
+	 * untouched.  Anything else is a real fault.
+	 */
+	.balign 16
+	.type gp_entry, @function
+gp_entry:
+	testb $3, 16(%rsp)	/* cs of the frame: ec, rip, cs, ... */
+	jz 1f
+	pushq %rsi
+	movq 16(%rsp), %rsi	/* the user's rip */
+	cmpb $0xef, (%rsi)
+	jne 2f
+	outl %eax, %dx
+	incq 16(%rsp)
+	popq %rsi
+	addq $8, %rsp		/* the error code */
+	iretq
+2:	popq %rsi
+1:	pushq $13
+	jmp trap_common
+	.size gp_entry, . - gp_entry
 
 	.balign 16
 	.type trap_common, @function

@@ -7,6 +7,9 @@
 
 SUMMONER=${SUMMONER:-$BUILD/summoner}
 ROOT=${ROOT:-$(pwd)}
+# NETNS=NAME: run the daemon and q's kdig inside that network namespace.
+NETNS=${NETNS:-}
+inns() { if [ -n "$NETNS" ]; then ip netns exec "$NETNS" "$@"; else "$@"; fi; }
 
 PIDS=()
 cleanup() {
@@ -35,7 +38,7 @@ free_port() {
 q() {
 	local name=$1 type=${2:-A}
 	shift $(($# < 2 ? $# : 2))
-	kdig -p "$PORT" @127.0.0.1 "$name" "$type" +timeout=5 +retry=0 "$@" \
+	inns kdig -p "$PORT" @127.0.0.1 "$name" "$type" +timeout=5 +retry=0 "$@" \
 		2>&1 | awk '
 		/status:/ { for (i = 1; i <= NF; i++) if ($i == "status:") {
 			s = $(i + 1); sub(/[;,]$/, "", s) } }
@@ -62,7 +65,8 @@ zone t.test. {
 }
 $2
 EOF
-		"$SUMMONER" -d -f "$CONF" >"$LOG" 2>&1 &
+		# A simple command, so that $! is the daemon (ip execs it).
+		${NETNS:+ip netns exec "$NETNS"} "$SUMMONER" -d -f "$CONF" >"$LOG" 2>&1 &
 		DPID=$!
 		PIDS+=("$DPID")
 		for _ in $(seq 100); do

@@ -62,4 +62,20 @@ nsx "$TENDER" --mem=32 --net:service=tap0 "$G/ping.hvt" 10.77.0.3 >"$TMP/o2" 2>&
 [ $rc -eq 66 ] && expect "net: tap in use -> 66" "$TMP/o2" 'tap0' || fail "net: tap in use -> 66" "exit $rc"
 
 kill -TERM "$pid"; wait "$pid"; pid=
+
+# --net-mac sets the guest's MAC (the guest prints the one it was given);
+# a multicast MAC, a malformed one or one for no --net device is refused.
+# (tap1: tap0's last tender may still be on its way out)
+nsx ip tuntap add dev tap1 mode tap
+nsx "$TCTL" -T 30000 -- "$TENDER" --mem=32 --net:service=tap1 \
+	--net-mac:service=02:11:22:33:44:5A "$G/ping.hvt" 10.77.0.2 >"$out" 2>&1 &
+pid=$!
+for _ in $(seq 200); do grep -q 'ping: ready' "$out" && break; sleep 0.02; done
+expect "net: --net-mac gives the guest its MAC" "$out" 'ping: ready ip 10.77.0.2 mac 02:11:22:33:44:5a'
+kill -TERM "$pid"; wait "$pid"; pid=
+for bad in "service=03:11:22:33:44:55" "service=02:11:22:33:44" "service=02-11-22-33-44-55" "other=02:11:22:33:44:55"; do
+	nsx "$TENDER" --mem=32 --net:service=tap1 "--net-mac:$bad" "$G/ping.hvt" >"$TMP/o3" 2>&1; rc=$?
+	[ $rc -eq 64 ] && expect "net: --net-mac:$bad refused (64)" "$TMP/o3" '--net-mac' ||
+		fail "net: --net-mac:$bad refused" "exit $rc"
+done
 exit 0
