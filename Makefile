@@ -98,6 +98,7 @@ bench: all
 	$(Q)tests/bench/qps $(BUILD)
 	$(Q)tests/bench/supervise $(BUILD)
 	$(Q)tests/bench/journal $(BUILD)
+	$(Q)tests/bench/first-byte $(BUILD)
 
 LINT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 lint:

@@ -184,7 +184,6 @@ else
 	# The sweep at the next start must then remove them.
 	echo "    | left after SIGKILL: $(taps | tr '\n' ' ')"
 fi
-NAME=net2
 cat "$LOG" >>"$TMP/net.log.1"
 start net "$BODY" || exit 0
 left=$(taps)
@@ -195,3 +194,28 @@ expect_text "summoner restarted: a new summon serves its first request" "$page" 
 stop_daemon net
 left=$(taps)
 expect_text "SIGTERM: no tap left" "${left:-none}" "^none\$"
+
+# ---- the default configuration, as `make run` starts it ----
+# In the test's namespace (its bridge summoner0 and port 5353 are the
+# namespace's own), with the state directory moved into $TMP.
+mkdir -p "$TMP/default"
+sed "s|^state-dir .*|state-dir \"$TMP/default/state\"|" config/summoner.conf >"$TMP/default/summoner.conf"
+cp config/policies.conf "$TMP/default/"
+LOG=$TMP/default.log
+# A simple command, so that $! is the daemon (ip execs it).
+ip netns exec "$NETNS" "$SUMMONER" -d -f "$TMP/default/summoner.conf" >"$LOG" 2>&1 &
+DPID=$!
+PIDS+=("$DPID")
+wait_log "summoner started" 100 || true
+PORT=5353
+a=$(q www.summoner.test A)
+page=$(inns curl -sS --max-time 3 --retry 0 http://10.77.0.10/ 2>&1)
+expect_text "make run: www.summoner.test resolves and its page opens at once" "$a
+$page" "^NOERROR 10.77.0.10\$" "<h1>www#1</h1>"
+a=$(q echo.summoner.test A)
+e=$(echo "make run $$" | inns socat -t 2 - UDP:10.77.0.11:7 2>&1)
+expect_text "make run: echo.summoner.test resolves and echoes at once" "$a
+$e" "^NOERROR 10.77.0.11\$" "^make run $$\$"
+br=$(inns ip -o addr show summoner0 2>&1)
+expect_text "make run: the bridge summoner0 has 10.77.0.1/24" "$br" "inet 10\.77\.0\.1/24"
+stop_daemon "make run"
