@@ -150,6 +150,11 @@ struct gn_state {
 	uint64_t now;    /* the latest now_ns we were given */
 	uint64_t secret; /* for initial sequence numbers */
 	uint16_t ip_id;
+	/* The connection whose segment is being handled: its callbacks'
+	 * sends and close only queue, and one output at the end sends data,
+	 * FIN and ACK together (one frame, one hypercall, instead of up to
+	 * three). */
+	struct gn_tcp *in_input;
 	struct gn_listener listen[GN_TCP_LISTEN_MAX];
 	struct gn_udp_bind udp[GN_UDP_MAX];
 	struct gn_arp arp[GN_ARP_MAX];

@@ -83,7 +83,8 @@ gn_tcp_send(struct gn_tcp *c, const void *data, size_t len)
 	memcpy(c->buf + tail, p, first);
 	memcpy(c->buf, p + first, n - first);
 	c->buf_len += n;
-	gn_tcp_output(c);
+	if (c->st->in_input != c)
+		gn_tcp_output(c);
 	return (long)n;
 }
 
@@ -107,7 +108,8 @@ gn_tcp_close(struct gn_tcp *c)
 	else
 		return;
 	c->fin_queued = true;
-	gn_tcp_output(c);
+	if (c->st->in_input != c)
+		gn_tcp_output(c);
 }
 
 void

@@ -350,7 +350,7 @@ data_input(struct gn_tcp *c, struct seg *sg)
 }
 
 static void
-conn_input(struct gn_tcp *c, struct seg *sg)
+conn_segment(struct gn_tcp *c, struct seg *sg)
 {
 	if (c->state == GN_SYN_RCVD && (sg->flags & GN_SYN) &&
 	    !(sg->flags & (GN_ACK | GN_RST)) && sg->seq == c->irs) {
@@ -383,6 +383,17 @@ conn_input(struct gn_tcp *c, struct seg *sg)
 	if (!data_input(c, sg))
 		return;
 	gn_tcp_output(c);
+}
+
+/* One segment for c; what its callbacks send goes out at the end. */
+static void
+conn_input(struct gn_tcp *c, struct seg *sg)
+{
+	struct gn_state *st = c->st;
+
+	st->in_input = c;
+	conn_segment(c, sg);
+	st->in_input = NULL;
 }
 
 void

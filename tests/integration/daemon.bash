@@ -130,3 +130,20 @@ svc() {
 	echo "}"
 }
 
+
+# netns_or_skip NAME: run the daemon in a new network namespace (NETNS,
+# deleted on exit, loopback up); when /dev/kvm or namespaces are missing,
+# say SKIP for NAME and return 1 (the caller exits).
+netns_or_skip() {
+	if ! have_kvm; then
+		skip "$1" "/dev/kvm is not usable on this host"
+		return 1
+	fi
+	NETNS=summoner-$$
+	if ! ip netns add "$NETNS" 2>"$TMP/err"; then
+		skip "$1" "cannot create a network namespace: $(cat "$TMP/err")"
+		return 1
+	fi
+	trap 'cleanup; ip netns del "$NETNS" 2>/dev/null' EXIT
+	inns ip link set lo up
+}

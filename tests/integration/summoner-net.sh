@@ -10,23 +10,13 @@
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/daemon.bash"
 
-if ! have_kvm; then
-	skip "summoner net" "/dev/kvm is not usable on this host"
-	exit 0
-fi
+netns_or_skip "summoner net" || exit 0
 for tool in curl socat ab; do
 	if ! command -v "$tool" >/dev/null; then
 		fail "summoner net: tools" "$tool is not installed (scripts/install-deps.sh installs it)"
 		exit 0
 	fi
 done
-NETNS=summoner-net$$
-if ! ip netns add "$NETNS" 2>"$TMP/err"; then
-	skip "summoner net" "cannot create a network namespace: $(cat "$TMP/err")"
-	exit 0
-fi
-trap 'cleanup; ip netns del "$NETNS" 2>/dev/null' EXIT
-inns ip link set lo up
 
 CTL=$ROOT/$BUILD/summonerctl
 BR=smnet0

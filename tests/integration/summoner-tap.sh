@@ -9,17 +9,7 @@
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/daemon.bash"
 
-if ! have_kvm; then
-	skip "summoner tap" "/dev/kvm is not usable on this host"
-	exit 0
-fi
-NETNS=summoner-tap$$
-if ! ip netns add "$NETNS" 2>"$TMP/err"; then
-	skip "summoner tap" "cannot create a network namespace: $(cat "$TMP/err")"
-	exit 0
-fi
-trap 'cleanup; ip netns del "$NETNS" 2>/dev/null' EXIT
-inns ip link set lo up
+netns_or_skip "summoner tap" || exit 0
 
 CTL=$ROOT/$BUILD/summonerctl
 BR=smbr0

@@ -1240,13 +1240,14 @@ tcp__close_or_abort_in_recv__safe(void **state)
 	cli_init(&c, 4011);
 	cli_connect(f, &c);
 	cli_send(f, &c, F_FIN, "q", 1);
-	pop_tcp(f, &s); /* the echo */
+	/* The echo, our FIN and the ACK of theirs: what the callback sent
+	 * waits for the end of the segment, so all of it is one segment. */
+	pop_tcp(f, &s);
 	assert_int_equal(s.dlen, 1);
-	pop_tcp(f, &s); /* our FIN, not yet acking theirs */
-	assert_int_equal(s.flags, F_FIN | F_ACK);
-	pop_tcp(f, &s); /* the ACK of their FIN */
-	assert_int_equal(s.flags, F_ACK);
+	assert_true(s.flags & F_FIN);
+	assert_true(s.flags & F_ACK);
 	assert_int_equal(s.ack, c.snd_nxt);
+	assert_int_equal(f->w.n, 0);
 	assert_int_equal(f->app.peer_closed, 1);
 	c.rcv_nxt += 2;
 	cli_send(f, &c, F_ACK, NULL, 0);
