@@ -387,6 +387,17 @@ same_subnet4(struct in_addr a, struct in_addr b, int prefix)
  * bridge's prefix when it has none, and the bridge's address as its
  * gateway when it has none: what the guest is told on its command line.
  */
+const struct cfg_device *
+config_service_net(const struct cfg_service *s)
+{
+	const struct cfg_device *d;
+
+	TAILQ_FOREACH(d, &s->devices, entry)
+	if (d->kind == CFG_DEV_NET)
+		return d;
+	return NULL;
+}
+
 static int
 default_gateway(const struct config *conf, struct cfg_service *s, FILE *errs)
 {
@@ -395,9 +406,7 @@ default_gateway(const struct config *conf, struct cfg_service *s, FILE *errs)
 	struct cfg_address *a;
 	char buf[INET6_ADDRSTRLEN];
 
-	TAILQ_FOREACH(d, &s->devices, entry)
-	if (d->kind == CFG_DEV_NET)
-		break;
+	d = config_service_net(s);
 	if (d == NULL || d->bridge == NULL ||
 	    (b = config_bridge_find(conf, d->bridge)) == NULL)
 		return 0;

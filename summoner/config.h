@@ -175,6 +175,10 @@ const struct cfg_bridge *config_bridge_find(
  * not "." or "..". */
 bool config_ifname_ok(const char *name);
 
+/* A service's first net device, where its addresses live; NULL if it has
+ * none. */
+const struct cfg_device *config_service_net(const struct cfg_service *s);
+
 /* Free everything; NULL is ignored. */
 void config_free(struct config *conf);
 

@@ -300,17 +300,13 @@ inst_boot_done(struct inst *in)
 	}
 }
 
-/* The bridge of a service's first net device (where its addresses are),
- * or NULL. */
+/* The bridge where a service's addresses are, or NULL. */
 static const char *
 svc_bridge(const struct cfg_service *c)
 {
-	const struct cfg_device *d;
+	const struct cfg_device *d = config_service_net(c);
 
-	TAILQ_FOREACH(d, &c->devices, entry)
-	if (d->kind == CFG_DEV_NET)
-		return d->bridge;
-	return NULL;
+	return d != NULL ? d->bridge : NULL;
 }
 
 /*
@@ -389,6 +385,7 @@ inst_start(struct svc *s, bool paused, const char **why)
 	struct registry *r = s->reg;
 	struct inst *in;
 	static char err[256];
+	char net[128], mac[NETDEV_MACSTR];
 
 	if ((in = inst_new(s)) == NULL) {
 		*why = "out of memory";
@@ -406,20 +403,15 @@ inst_start(struct svc *s, bool paused, const char **why)
 	if (in->ops->boot(
 	        in, svc_config(s), s->conf, paused, err, sizeof(err)) < 0)
 		goto fail;
-	if (in->tap[0] != '\0') {
-		char mac[NETDEV_MACSTR];
-
-		log_debug("instance %s#%u: %s (pid %ld, tap %s, mac %s, "
-		          "tap created in %u us, attached in %u us)",
-		    s->name, in->st.id,
-		    paused ? "starting for the warm pool" : "booting",
-		    in->ops->pid != NULL ? in->ops->pid(in) : 0L, in->tap,
-		    netdev_mac_str(in->mac, mac), in->net_create_us,
+	net[0] = '\0';
+	if (in->tap[0] != '\0')
+		snprintf(net, sizeof(net),
+		    ", tap %s, mac %s, tap created in %u us, attached in %u us",
+		    in->tap, netdev_mac_str(in->mac, mac), in->net_create_us,
 		    in->net_attach_us);
-	} else
-		log_debug("instance %s#%u: %s (pid %ld)", s->name, in->st.id,
-		    paused ? "starting for the warm pool" : "booting",
-		    in->ops->pid != NULL ? in->ops->pid(in) : 0L);
+	log_debug("instance %s#%u: %s (pid %ld%s)", s->name, in->st.id,
+	    paused ? "starting for the warm pool" : "booting",
+	    in->ops->pid != NULL ? in->ops->pid(in) : 0L, net);
 	if (!paused)
 		sup_booting(in);
 	return in;

@@ -986,13 +986,9 @@ static void
 adopt_net(struct inst *in, long pid)
 {
 	char path[64], line[128];
-	const struct cfg_device *d;
 	FILE *fp;
 
-	TAILQ_FOREACH(d, &in->svc->conf->devices, entry)
-	if (d->kind == CFG_DEV_NET)
-		break;
-	if (d == NULL)
+	if (config_service_net(in->svc->conf) == NULL)
 		return;
 	netdev_mac(in->svc->conf->name, NULL, in->st.id, in->mac);
 	for (int fd = 4; fd < 4 + 16 && in->tap[0] == '\0'; fd++) {

@@ -123,18 +123,6 @@ tohex(char *out, const uint8_t *b, size_t n)
 	out[2 * n] = '\0';
 }
 
-static int
-nib(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Exactly 2n hex digits at s into b. */
 static int
 fromhex(uint8_t *b, const char *s, size_t n)
@@ -143,7 +131,8 @@ fromhex(uint8_t *b, const char *s, size_t n)
 	int hi, lo;
 
 	for (i = 0; i < n; i++) {
-		if ((hi = nib(s[2 * i])) < 0 || (lo = nib(s[2 * i + 1])) < 0)
+		if ((hi = tender_hexval(s[2 * i])) < 0 ||
+		    (lo = tender_hexval(s[2 * i + 1])) < 0)
 			return -1;
 		b[i] = (uint8_t)(hi << 4 | lo);
 	}
@@ -158,7 +147,7 @@ parse_hex(const char **p, uint64_t *v)
 	int d, n = 0;
 
 	*v = 0;
-	while ((d = nib(*s)) >= 0) {
+	while ((d = tender_hexval(*s)) >= 0) {
 		if (++n > 16)
 			return -1;
 		*v = *v << 4 | (uint64_t)d;

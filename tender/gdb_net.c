@@ -280,18 +280,6 @@ gdb_net_send(struct gdb_conn *c, const char *s, size_t len)
 	return send_all(c->fd, out, n);
 }
 
-static int
-hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 static void
 consume(struct gdb_conn *c, size_t n)
 {
@@ -341,8 +329,8 @@ take_packet(struct gdb_conn *c, char *buf, size_t *len)
 		sum = 0;
 		for (i = 1; i < end; i++)
 			sum += c->rx[i];
-		hi = hexval(c->rx[end + 1]);
-		lo = hexval(c->rx[end + 2]);
+		hi = tender_hexval(c->rx[end + 1]);
+		lo = tender_hexval(c->rx[end + 2]);
 		if (hi < 0 || lo < 0 ||
 		    (unsigned)(hi << 4 | lo) != (sum & 0xff)) {
 			if (!c->noack)

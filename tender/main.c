@@ -208,24 +208,13 @@ parse_mac(struct options *o, const char *spec)
 	/* Exactly six pairs of hex digits, colon-separated. */
 	p = eq + 1;
 	for (i = 0; i < 6; i++, p += 3) {
-		unsigned v = 0;
+		int hi = tender_hexval(p[0]), lo;
 
-		for (int k = 0; k < 2; k++) {
-			char c = p[k];
-
-			v <<= 4;
-			if (c >= '0' && c <= '9')
-				v |= (unsigned)(c - '0');
-			else if (c >= 'a' && c <= 'f')
-				v |= (unsigned)(c - 'a' + 10);
-			else if (c >= 'A' && c <= 'F')
-				v |= (unsigned)(c - 'A' + 10);
-			else
-				goto bad;
-		}
-		if (p[2] != (i == 5 ? '\0' : ':'))
+		/* p[1] is read only after p[0] proved to be no NUL. */
+		if (hi < 0 || (lo = tender_hexval(p[1])) < 0 ||
+		    p[2] != (i == 5 ? '\0' : ':'))
 			goto bad;
-		m->mac[i] = (uint8_t)v;
+		m->mac[i] = (uint8_t)(hi << 4 | lo);
 	}
 	if (m->mac[0] & 1)
 		die(TENDER_EXIT_USAGE,

@@ -175,6 +175,20 @@ struct tender {
 	struct fault_info cap;
 };
 
+/* The value of hex digit c (either case), or -1: for the gdb protocol and
+ * --net-mac. */
+static inline int
+tender_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 /* --- clock.c --------------------------------------------------------- */
 
 /* CLOCK_MONOTONIC in nanoseconds. */

@@ -147,3 +147,8 @@ netns_or_skip() {
 	trap 'cleanup; ip netns del "$NETNS" 2>/dev/null' EXIT
 	inns ip link set lo up
 }
+
+# taps: the sm-* taps on bridge $BR; neigh IP: the MAC of IP's neighbour
+# entry on $BR (empty when there is none).  Both in $NETNS.
+taps() { inns ip -o link show master "$BR" 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^sm-'; }
+neigh() { inns ip neigh show "$1" dev "$BR" | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2; }

@@ -26,9 +26,7 @@ IDLEIP=10.79.0.4
 CRASHIP=10.79.0.5
 ctl() { "$CTL" -s "$STATE/control.sock" "$@"; }
 state_of() { ctl -j show "$1" 2>/dev/null | grep -o '"state": *"[a-z]*"' | head -1 | sed 's/.*"\([a-z]*\)"$/\1/'; }
-taps() { inns ip -o link show master "$BR" 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^sm-'; }
 tap_of() { ctl -j show "$1" 2>/dev/null | grep -o '"tap": *"[^"]*"' | head -1 | sed 's/.*: *"//; s/"$//'; }
-neigh() { inns ip neigh show "$1" dev "$BR" | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2; }
 # wait_gone TAP IP: up to 5 s for the tap and the neighbour entry to go.
 wait_gone() {
 	for _ in $(seq 100); do

@@ -26,15 +26,13 @@ mac_of() {
 	printf '02:%02x:%02x:%02x:%02x:%02x\n' $((h >> 16 & 255)) \
 		$((h >> 8 & 255)) $((h & 255)) $((id >> 8 & 255)) $((id & 255))
 }
-neigh() { inns ip neigh show "$IP" dev "$BR" | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2; }
-taps() { inns ip -o link show master "$BR" 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^sm-'; }
 # gone WHAT: wait up to 5 s for no tap and no neighbour entry for $IP.
 gone() {
 	for _ in $(seq 100); do
-		[ -z "$(taps)" ] && [ -z "$(neigh)" ] && return 0
+		[ -z "$(taps)" ] && [ -z "$(neigh "$IP")" ] && return 0
 		sleep 0.05
 	done
-	fail "$1" "left: taps '$(taps | tr '\n' ' ')', neighbour '$(neigh)'"
+	fail "$1" "left: taps '$(taps | tr '\n' ' ')', neighbour '$(neigh "$IP")'"
 	return 1
 }
 show() { "$CTL" -s "$STATE/control.sock" -j show "$1" 2>/dev/null; }
@@ -59,7 +57,7 @@ fi
 
 # ---- summon, neighbour entry first, one ping ----
 r=$(q ping.t.test)
-n1=$(neigh)
+n1=$(neigh "$IP")
 if inns ping -c1 -W1 "$IP" >"$TMP/ping" 2>&1; then ok=1; else ok=0; fi
 want=$(mac_of ping.t.test. 1)
 [ "$r" = "NOERROR $IP" ] && pass "summon: ping.t.test answers $IP" ||
@@ -98,11 +96,11 @@ gone "stop removes the tap and the neighbour entry" &&
 r=$(q ping.t.test)
 want=$(mac_of ping.t.test. 2)
 pid=$(show ping | grep -o '"pid": *[0-9]*' | grep -o '[0-9]*$')
-if [ "$r" = "NOERROR $IP" ] && [ "$(neigh)" = "$want" ] && [ -n "$pid" ] && [ "$pid" != 0 ]; then
+if [ "$r" = "NOERROR $IP" ] && [ "$(neigh "$IP")" = "$want" ] && [ -n "$pid" ] && [ "$pid" != 0 ]; then
 	kill -KILL "$pid"
 	gone "SIGKILL of the tender" && pass "SIGKILL of the tender: tap and neighbour entry gone"
 else
-	fail "second summon" "answer '$r', neighbour '$(neigh)', pid '$pid'"
+	fail "second summon" "answer '$r', neighbour '$(neigh "$IP")', pid '$pid'"
 fi
 
 # ---- the summoner killed and restarted ----
@@ -113,16 +111,16 @@ inns ip link add smveth0 type veth peer name smveth1
 inns ip link set smveth1 up
 inns ip link set smveth0 master "$BR" up
 r=$(q ping.t.test)
-old=$(neigh)
+old=$(neigh "$IP")
 kill -KILL "$DPID"
 wait "$DPID" 2>/dev/null
 # Its tender ends with its control channel (taking the tap along); the
 # neighbour entry stays for the restart to sweep.
 if [ "$r" = "NOERROR $IP" ] && [ "$old" = "$(mac_of ping.t.test. 3)" ] &&
-	[ "$(neigh)" = "$old" ]; then
+	[ "$(neigh "$IP")" = "$old" ]; then
 	pass "after SIGKILL of the summoner the neighbour entry is left behind"
 else
-	fail "third summon" "answer '$r', neighbour '$old' then '$(neigh)'"
+	fail "third summon" "answer '$r', neighbour '$old' then '$(neigh "$IP")'"
 fi
 start tap "$BODY" || exit 0
 gone "restart sweeps what the killed summoner left" &&
@@ -130,7 +128,7 @@ gone "restart sweeps what the killed summoner left" &&
 expect "restart: the bridge is reused; the sweep removed the entry" "$LOG" \
 	"summoner started" "removed [0-9]+ leftover taps? and 1 neighbour entry" "!bridge .*cannot"
 r=$(q ping.t.test)
-n=$(neigh)
+n=$(neigh "$IP")
 if [ "$r" = "NOERROR $IP" ] && [ -n "$n" ] && [ "$n" != "$old" ] &&
 	inns ping -c1 -W1 "$IP" >/dev/null 2>&1; then
 	pass "after the restart a new summon answers and pings ($n)"
