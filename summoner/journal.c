@@ -641,6 +641,15 @@ journal_close(struct journal *j)
 
 /* ---- writes ---- */
 
+/* Parameters 1-3 of every event row: now, the service, the instance. */
+static bool
+bind_event(sqlite3_stmt *st, const char *service, unsigned id)
+{
+	return bind_u64(st, 1, journal_clock()) == SQLITE_OK &&
+	       bind_text(st, 2, service, TEXT_MAX) == SQLITE_OK &&
+	       sqlite3_bind_int64(st, 3, id) == SQLITE_OK;
+}
+
 int
 journal_instance(struct journal *j, const char *service, unsigned id, long pid,
     const char *image, const char *token)
@@ -670,9 +679,7 @@ journal_transition(struct journal *j, const char *service, unsigned id,
 	if (j == NULL)
 		return 0;
 	st = j->st[ST_TRANSITION];
-	ok = bind_u64(st, 1, journal_clock()) == SQLITE_OK &&
-	     bind_text(st, 2, service, TEXT_MAX) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, 3, id) == SQLITE_OK &&
+	ok = bind_event(st, service, id) &&
 	     bind_text(st, 4, from, TEXT_MAX) == SQLITE_OK &&
 	     bind_text(st, 5, to, TEXT_MAX) == SQLITE_OK &&
 	     bind_u64(st, 6, dt_ns) == SQLITE_OK &&
@@ -689,9 +696,7 @@ journal_fault(struct journal *j, const struct journal_fault *f)
 	if (j == NULL)
 		return 0;
 	st = j->st[ST_FAULT];
-	ok = bind_u64(st, 1, journal_clock()) == SQLITE_OK &&
-	     bind_text(st, 2, f->service, TEXT_MAX) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, 3, f->id) == SQLITE_OK &&
+	ok = bind_event(st, f->service, f->id) &&
 	     bind_text(st, 4, f->kind, TEXT_MAX) == SQLITE_OK &&
 	     bind_text(st, 5, f->signature, TEXT_MAX) == SQLITE_OK &&
 	     sqlite3_bind_int(st, 6, f->known ? 1 : 0) == SQLITE_OK &&
@@ -713,9 +718,7 @@ journal_decision(struct journal *j, const char *service, unsigned id,
 	if (j == NULL)
 		return 0;
 	st = j->st[ST_DECISION];
-	ok = bind_u64(st, 1, journal_clock()) == SQLITE_OK &&
-	     bind_text(st, 2, service, TEXT_MAX) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, 3, id) == SQLITE_OK &&
+	ok = bind_event(st, service, id) &&
 	     bind_text(st, 4, event, TEXT_MAX) == SQLITE_OK &&
 	     bind_text(st, 5, action, TEXT_MAX) == SQLITE_OK &&
 	     bind_text(st, 6, detail, TEXT_MAX) == SQLITE_OK;
@@ -732,9 +735,7 @@ journal_heartbeats(struct journal *j, const char *service, unsigned id,
 	if (j == NULL)
 		return 0;
 	st = j->st[ST_HEARTBEATS];
-	ok = bind_u64(st, 1, journal_clock()) == SQLITE_OK &&
-	     bind_text(st, 2, service, TEXT_MAX) == SQLITE_OK &&
-	     sqlite3_bind_int64(st, 3, id) == SQLITE_OK &&
+	ok = bind_event(st, service, id) &&
 	     bind_u64(st, 4, beats) == SQLITE_OK &&
 	     bind_u64(st, 5, misses) == SQLITE_OK &&
 	     bind_u64(st, 6, last_seq) == SQLITE_OK &&
