@@ -262,7 +262,10 @@ open_tap(struct inst *in, const struct cfg_service *svc,
 	int fd;
 
 	netdev_mac(svc->name, k == 0 ? NULL : d->name, in->st.id, mac);
-	if ((fd = netdev_tap_create(
+	/* The first device may have its tap made ahead (netdev_spare_*). */
+	if ((k != 0 ||
+	        (fd = netdev_spare_take(svc->name, in->st.id, name)) < 0) &&
+	    (fd = netdev_tap_create(
 	         svc->name, in->st.id, name, why, sizeof(why))) < 0) {
 		snprintf(err, errlen, "net device '%s': %s", d->name, why);
 		return -1;

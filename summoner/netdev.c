@@ -425,6 +425,84 @@ netdev_tap_attach(
 	return 0;
 }
 
+/* ---- spare taps ---- */
+
+#define SPARES 64
+
+static struct spare {
+	char service[64]; /* "" when the slot is free */
+	unsigned id;
+	int fd;
+	char name[NETDEV_NAMESIZ];
+} spares[SPARES];
+
+static struct spare *
+spare_of(const char *service)
+{
+	for (int i = 0; i < SPARES; i++)
+		if (strcmp(spares[i].service, service) == 0)
+			return &spares[i];
+	return NULL;
+}
+
+static void
+spare_close(struct spare *sp)
+{
+	close(sp->fd);
+	sp->service[0] = '\0';
+}
+
+int
+netdev_spare_make(const char *service, unsigned id, char *err, size_t errlen)
+{
+	struct spare *sp;
+	int fd;
+
+	if (strlen(service) >= sizeof(sp->service)) {
+		snprintf(err, errlen, "service name too long for a spare tap");
+		return -1;
+	}
+	if ((sp = spare_of(service)) != NULL) {
+		if (sp->id == id)
+			return 0;
+		spare_close(sp);
+	}
+	if ((sp = spare_of("")) == NULL) {
+		snprintf(err, errlen, "no room for another spare tap");
+		return -1;
+	}
+	if ((fd = netdev_tap_create(service, id, sp->name, err, errlen)) < 0)
+		return -1;
+	snprintf(sp->service, sizeof(sp->service), "%s", service);
+	sp->id = id;
+	sp->fd = fd;
+	return 0;
+}
+
+int
+netdev_spare_take(const char *service, unsigned id, char name[NETDEV_NAMESIZ])
+{
+	struct spare *sp = spare_of(service);
+	int fd;
+
+	if (service[0] == '\0' || sp == NULL || sp->id != id)
+		return -1;
+	fd = sp->fd;
+	memcpy(name, sp->name, NETDEV_NAMESIZ);
+	sp->service[0] = '\0';
+	return fd;
+}
+
+void
+netdev_spare_drop(const char *service)
+{
+	for (int i = 0; i < SPARES; i++)
+		if (spares[i].service[0] != '\0' &&
+		    (service == NULL ||
+		        strcmp(spares[i].service, service) == 0))
+			spare_close(&spares[i]);
+}
+
 int
 netdev_tap_open(const char *service, unsigned id, const char *bridge,
     char name[NETDEV_NAMESIZ], char *err, size_t errlen)

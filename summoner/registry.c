@@ -400,6 +400,8 @@ inst_start(struct svc *s, bool paused, const char **why)
 	r->nbooting++;
 	if (paused)
 		r->nwarm++;
+	in->t_spawn = now_ns();
+	in->t_main = in->t_entry = in->t_ready = 0;
 	if (in->ops->boot(
 	        in, svc_config(s), s->conf, paused, err, sizeof(err)) < 0)
 		goto fail;
@@ -489,7 +491,23 @@ summon(struct svc *s, const struct sockaddr *client)
 	return 0;
 }
 
-/* Keep s's warm pool at its configured size, as limits allow. */
+/* Have the tap of s's next cold boot made ahead (netdev.h, spare taps). */
+static void
+spare_tap(struct svc *s)
+{
+	char err[200];
+
+	if (s->conf->backend != CFG_BACKEND_HVT ||
+	    config_service_net(s->conf) == NULL)
+		return;
+	/* Keyed like the backend's taps: by the configured name. */
+	if (netdev_spare_make(
+	        s->conf->name, s->next_id + 1, err, sizeof(err)) < 0)
+		log_debug("service %s: spare tap: %s", s->name, err);
+}
+
+/* Keep s's warm pool at its configured size (and its spare tap), as
+ * limits allow. */
 static void
 pool_fill(struct svc *s)
 {
@@ -500,6 +518,7 @@ pool_fill(struct svc *s)
 
 	if (s->removed || r->shutting_down)
 		return;
+	spare_tap(s);
 	TAILQ_FOREACH(in, &s->insts, entry)
 	if (in->warm)
 		n++;
@@ -567,6 +586,40 @@ inst_gone(struct inst *in)
 	pool_fill_all(r);
 }
 
+/* Microseconds from t0 to t, "-" when t was not reached. */
+static const char *
+us_since(uint64_t t0, uint64_t t, char buf[24])
+{
+	if (t == 0 || t < t0)
+		return "-";
+	snprintf(buf, 24, "%" PRIu64, (t - t0) / 1000);
+	return buf;
+}
+
+/* Where the boot's time went, from boot() (or the pool's resume) to the
+ * DNS answer, in microseconds. */
+static void
+log_timeline(const struct inst *in)
+{
+	char b[5][24];
+	uint64_t now = now_ns();
+
+	if (in->from_pool) {
+		log_debug("instance %s#%u: timeline us: resumed 0, ready %s, "
+		          "answered %s",
+		    in->svc->name, in->st.id,
+		    us_since(in->t_summon, in->t_ready, b[0]),
+		    us_since(in->t_summon, now, b[1]));
+		return;
+	}
+	log_debug("instance %s#%u: timeline us: spawn 0, tender main %s, "
+	          "guest entry %s, ready %s, answered %s",
+	    in->svc->name, in->st.id, us_since(in->t_spawn, in->t_main, b[0]),
+	    us_since(in->t_spawn, in->t_entry, b[1]),
+	    us_since(in->t_spawn, in->t_ready, b[2]),
+	    us_since(in->t_spawn, now, b[3]));
+}
+
 static void
 on_ready(struct inst *in)
 {
@@ -579,6 +632,7 @@ on_ready(struct inst *in)
 	inst_boot_done(in);
 	instance_set_state(&in->st, IS_READY,
 	    in->from_pool ? "summoned from the warm pool" : NULL);
+
 	in->t_last_query = now_ns();
 	if (s->active != in) {
 		/* Nobody waits for it (its service was removed or changed). */
@@ -589,6 +643,7 @@ on_ready(struct inst *in)
 	/* Before the answer: the client's first packet may follow at once. */
 	inst_neigh_set(in);
 	answer_all(s, &a);
+	log_timeline(in);
 	if (s->conf->idle_timeout > 0) {
 		tv = tv_ms(s->conf->idle_timeout * NS_PER_MS);
 		event_add(in->idle_ev, &tv);
@@ -680,6 +735,8 @@ registry_backend_event(struct inst *in, const struct bevent *ev)
 {
 	switch (ev->type) {
 	case CTL_BOOTED:
+		in->t_main = ev->u.booted.t_start_ns;
+		in->t_entry = ev->u.booted.t_ns;
 		log_debug("instance %s#%u: loaded, entry %#" PRIx64,
 		    in->svc->name, in->st.id, ev->u.booted.entry);
 		break;
@@ -701,6 +758,7 @@ registry_backend_event(struct inst *in, const struct bevent *ev)
 		}
 		break;
 	case CTL_READY:
+		in->t_ready = ev->t_ns;
 		on_ready(in);
 		break;
 	case CTL_HEARTBEAT:
@@ -788,6 +846,7 @@ svc_free(struct svc *s)
 		return;
 	if (s->deadline_ev != NULL)
 		event_free(s->deadline_ev);
+	netdev_spare_drop(s->conf->name);
 	cref_put(s->cref);
 	pol_history_free(s->pol_history);
 	free(s->log);

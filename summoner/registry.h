@@ -45,6 +45,9 @@ struct inst {
 	bool from_pool;       /* summoned by a resume */
 	bool booting_counted; /* counts against max-concurrent-boots */
 	uint64_t t_summon;    /* when a query asked for it */
+	/* the last boot's timeline (instance_clock, 0 not reached): boot()
+	 * called, tender's main() began, first KVM_RUN, READY */
+	uint64_t t_spawn, t_main, t_entry, t_ready;
 	uint64_t t_last_query;
 	uint64_t memory; /* bytes it was booted with */
 	struct event *idle_ev;

@@ -105,6 +105,27 @@ for i in $(seq 10); do
 done
 expect_text "www: 10 cold summons, each first request served" "$fails" "^0\$"
 
+# ---- the spare tap: the next cold boot's tap, made ahead, takes no frame ----
+wtap=$(tap_of www)
+id=${wtap##*-}
+spare="sm-www-$((id + 1))"
+sl=$(inns ip -o link show "$spare" 2>&1)
+if [[ $sl == *"state DOWN"* && $sl != *" master "* ]]; then
+	pass "spare: $spare is made ahead, down and on no bridge"
+else
+	fail "spare: $spare down and on no bridge" "$sl"
+fi
+ctl stop www >/dev/null 2>&1
+wait_gone "$wtap" "$WWW" || fail "spare: the stopped instance's tap goes" "$wtap left"
+a=$(q www.t.test A)
+ntap=$(tap_of www)
+nl=$(inns ip -o link show "$ntap" 2>&1)
+if [[ $ntap == "$spare" && $nl == *" master $BR "* ]]; then
+	pass "spare: the next cold boot took $spare and attached it to $BR"
+else
+	fail "spare: the next boot takes the spare" "tap '$ntap' (spare $spare): $nl"
+fi
+
 # ---- idle: not before the last connection closes, soon after ----
 a=$(q idle.t.test A)
 expect_text "idle: summoned" "$a" "^NOERROR $IDLEIP\$"
@@ -172,6 +193,8 @@ else
 	# The sweep at the next start must then remove them.
 	echo "    | left after SIGKILL: $(taps | tr '\n' ' ')"
 fi
+any=$(inns ip -o link show | grep -o ' sm-[^:@]*' | tr '\n' ' ')
+expect_text "summoner killed: no tap of its own is left, spares included" "${any:-none}" "^none\$"
 cat "$LOG" >>"$TMP/net.log.1"
 start net "$BODY" || exit 0
 left=$(taps)
