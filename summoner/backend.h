@@ -68,6 +68,7 @@ struct backend_ops {
 };
 
 extern const struct backend_ops backend_hvt;
+extern const struct backend_ops backend_exec;
 
 /* The ops table for a config backend (enum cfg_backend); NULL if this
  * build has none. */
@@ -77,6 +78,12 @@ const struct backend_ops *backend_for(int cfg_backend);
 void backend_hvt_init(struct event_base *base);
 /* Reap exited tenders; the daemon calls it on SIGCHLD. */
 void backend_hvt_reap(void);
+
+/* The exec backend's set-up: the loop it registers events with. */
+void backend_exec_init(struct event_base *base);
+/* Reap exited commands (each by its pid).  The daemon calls it on SIGCHLD
+ * before backend_hvt_reap(), whose waitpid(-1) would take their status. */
+void backend_exec_reap(void);
 
 /* Provided by the registry: every event of every instance comes here. */
 void registry_backend_event(struct inst *in, const struct bevent *ev);

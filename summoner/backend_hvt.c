@@ -197,12 +197,24 @@ backend_hvt_reap(void)
 	pid_t pid;
 	int status;
 
-	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+	/*
+	 * By pid, never waitpid(-1): other backends' children (backend_exec)
+	 * are theirs to reap.  One at a time, because reporting an exit may
+	 * free h and boot another tender (a restart).
+	 */
+	for (;;) {
 		LIST_FOREACH(h, &tenders, entry)
-		if (h->pid == pid)
-			break;
+		{
+			if (h->reaped)
+				continue;
+			while ((pid = waitpid(h->pid, &status, WNOHANG)) < 0 &&
+			       errno == EINTR)
+				;
+			if (pid == h->pid)
+				break;
+		}
 		if (h == NULL)
-			continue;
+			return;
 		h->reaped = true;
 		if (!h->have_exit) {
 			/* Died without a word (killed, crashed). */
@@ -557,7 +569,9 @@ backend_for(int cfg_backend)
 	switch (cfg_backend) {
 	case CFG_BACKEND_HVT:
 		return &backend_hvt;
+	case CFG_BACKEND_EXEC:
+		return &backend_exec;
 	default:
-		return NULL; /* libvirt and exec: issue 6 */
+		return NULL; /* libvirt: issue 6 */
 	}
 }

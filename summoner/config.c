@@ -13,6 +13,7 @@
 #include <ldns/ldns.h>
 
 #include "config.h"
+#include "util.h"
 
 #define DEFAULT_TENDER    "/usr/local/libexec/summoner-tender"
 #define DEFAULT_STATE_DIR "/var/lib/summoner"
@@ -453,6 +454,141 @@ validate_bridges(struct config *conf, FILE *errs)
 	return errors;
 }
 
+static const char *const cmd_var_names[CFG_CMD_NVARS] = {
+    [CFG_CMD_IMAGE] = "image",
+    [CFG_CMD_MEMORY] = "memory",
+    [CFG_CMD_TAP] = "tap",
+    [CFG_CMD_MAC] = "mac",
+    [CFG_CMD_INSTANCE] = "instance",
+    [CFG_CMD_SERVICE] = "service",
+    [CFG_CMD_ID] = "id",
+    [CFG_CMD_TOKEN] = "token",
+    [CFG_CMD_HEARTBEAT] = "heartbeat",
+    [CFG_CMD_IP] = "ip",
+    [CFG_CMD_PREFIX] = "prefix",
+    [CFG_CMD_GATEWAY] = "gateway",
+};
+
+const char *
+config_cmd_var_name(enum cfg_cmd_var v)
+{
+	return (unsigned)v < CFG_CMD_NVARS ? cmd_var_names[v] : "";
+}
+
+const struct cfg_address *
+config_service_ipv4(const struct cfg_service *s)
+{
+	const struct cfg_address *a;
+
+	TAILQ_FOREACH(a, &s->addresses, entry)
+	if (a->ip.af == AF_INET)
+		return a;
+	return NULL;
+}
+
+/*
+ * What backend exec takes and what it does not: a command, no warm pool
+ * (a process cannot be held at its entry point), at most one net device
+ * (its tap is {tap}) and no block devices (they belong in the command).
+ * command and ready-after belong to exec alone.
+ */
+static int
+validate_exec(const struct cfg_service *s, FILE *errs)
+{
+	const struct cfg_device *d;
+	int errors = 0, nnet = 0;
+
+	if (s->backend != CFG_BACKEND_EXEC) {
+		if (s->command != NULL) {
+			config_error(errs, s->file, s->command_line,
+			    "service %s: command is for backend exec only",
+			    s->name);
+			errors++;
+		}
+		if (s->ready_after != 0) {
+			config_error(errs, s->file, s->ready_after_line,
+			    "service %s: ready-after is for backend exec "
+			    "only",
+			    s->name);
+			errors++;
+		}
+		return errors;
+	}
+	if (s->command == NULL) {
+		config_error(errs, s->file, s->line,
+		    "service %s: backend exec needs a command", s->name);
+		errors++;
+	}
+	if (s->warm > 0) {
+		config_error(errs, s->file, s->line,
+		    "service %s: backend exec has no warm pool (warm must be "
+		    "0)",
+		    s->name);
+		errors++;
+	}
+	if (s->ready_after != 0 && s->ready_after >= s->ready_deadline) {
+		config_error(errs, s->file, s->ready_after_line,
+		    "service %s: ready-after must be shorter than "
+		    "ready-deadline",
+		    s->name);
+		errors++;
+	}
+	TAILQ_FOREACH(d, &s->devices, entry)
+	{
+		if (d->kind == CFG_DEV_BLOCK) {
+			config_error(errs, s->file, d->line,
+			    "service %s: backend exec takes no block devices "
+			    "(name the file in the command)",
+			    s->name);
+			errors++;
+		} else if (++nnet == 2) {
+			config_error(errs, s->file, d->line,
+			    "service %s: backend exec takes one net device "
+			    "(its tap is {tap})",
+			    s->name);
+			errors++;
+		}
+	}
+	return errors;
+}
+
+/* Split the command once with stand-in values: bad quoting, unknown
+ * placeholders and ones without a value here are found at load time. */
+static int
+validate_command(const struct cfg_service *s, FILE *errs)
+{
+	struct tmpl_var vars[CFG_CMD_NVARS];
+	const struct cfg_address *a = config_service_ipv4(s);
+	bool net = config_service_net(s) != NULL;
+	char buf[8192], *argv[256], err[160];
+	size_t argc, i;
+
+	for (i = 0; i < CFG_CMD_NVARS; i++) {
+		vars[i].name = cmd_var_names[i];
+		vars[i].value = "x";
+	}
+	if (s->image == NULL)
+		vars[CFG_CMD_IMAGE].value = NULL;
+	if (!net) {
+		vars[CFG_CMD_TAP].value = NULL;
+		vars[CFG_CMD_MAC].value = NULL;
+	}
+	if (a == NULL) {
+		vars[CFG_CMD_IP].value = NULL;
+		vars[CFG_CMD_PREFIX].value = NULL;
+	}
+	if (a == NULL || a->gateway.af == 0)
+		vars[CFG_CMD_GATEWAY].value = NULL;
+	if (cmd_split(s->command, vars, CFG_CMD_NVARS, s->argv, s->argc,
+	        s->name, 1, buf, sizeof(buf), argv, 256, &argc, err,
+	        sizeof(err)) < 0) {
+		config_error(errs, s->file, s->command_line,
+		    "service %s: command: %s", s->name, err);
+		return 1;
+	}
+	return 0;
+}
+
 static int
 validate_service(struct config *conf, struct cfg_service *s, FILE *errs)
 {
@@ -518,12 +654,7 @@ validate_service(struct config *conf, struct cfg_service *s, FILE *errs)
 		    s->backend == CFG_BACKEND_HVT ? "hvt" : "libvirt");
 		errors++;
 	}
-	if (s->backend == CFG_BACKEND_EXEC && s->argc == 0) {
-		config_error(errs, s->file, s->line,
-		    "service %s: backend exec needs args (the command)",
-		    s->name);
-		errors++;
-	}
+	errors += validate_exec(s, errs);
 	if (s->warm > conf->max_instances) {
 		config_error(errs, s->file, s->line,
 		    "service %s: warm %" PRIu32
@@ -552,6 +683,8 @@ validate_service(struct config *conf, struct cfg_service *s, FILE *errs)
 			errors += validate_net(conf, s, d, errs);
 	}
 	errors += default_gateway(conf, s, errs);
+	if (s->command != NULL && s->backend == CFG_BACKEND_EXEC)
+		errors += validate_command(s, errs);
 	TAILQ_FOREACH(a, &s->addresses, entry)
 	{
 		if (a->gateway.af != 0 && a->gateway.af != a->ip.af) {
@@ -753,6 +886,16 @@ config_print_service(const struct cfg_service *s, FILE *out)
 		}
 		fputc('\n', out);
 	}
+	if (s->command != NULL) {
+		fprintf(out, "\tcommand ");
+		print_string(out, s->command);
+		fputc('\n', out);
+	}
+	if (s->ready_after != 0) {
+		fprintf(out, "\tready-after ");
+		print_ms(out, s->ready_after);
+		fputc('\n', out);
+	}
 	fprintf(out, "\tmemory ");
 	print_size(out, s->memory);
 	fputc('\n', out);
@@ -917,6 +1060,7 @@ service_free(struct cfg_service *s)
 	free(s->name);
 	free(s->zone_name);
 	free(s->image);
+	free(s->command);
 	free(s->policy_name);
 	free(s->file);
 	free(s);

@@ -104,6 +104,13 @@ struct cfg_service {
 	char *image;
 	char **argv; /* argc strings, NULL when argc is 0 */
 	size_t argc;
+	/* backend exec: the command template (docs/config.md "command") and
+	 * the time after its start at which it counts as ready without a
+	 * READY=1 heartbeat (milliseconds, 0: wait for READY=1) */
+	char *command;
+	int command_line;
+	uint64_t ready_after;
+	int ready_after_line;
 	uint64_t memory; /* bytes */
 	TAILQ_HEAD(, cfg_device) devices;
 	TAILQ_HEAD(cfg_address_q, cfg_address) addresses;
@@ -178,6 +185,31 @@ bool config_ifname_ok(const char *name);
 /* A service's first net device, where its addresses live; NULL if it has
  * none. */
 const struct cfg_device *config_service_net(const struct cfg_service *s);
+
+/* The placeholders of a `command` besides {args}, in this order
+ * (docs/config.md): the backend fills a struct tmpl_var (util.h) per
+ * name. */
+enum cfg_cmd_var {
+	CFG_CMD_IMAGE,
+	CFG_CMD_MEMORY,
+	CFG_CMD_TAP,
+	CFG_CMD_MAC,
+	CFG_CMD_INSTANCE,
+	CFG_CMD_SERVICE,
+	CFG_CMD_ID,
+	CFG_CMD_TOKEN,
+	CFG_CMD_HEARTBEAT,
+	CFG_CMD_IP,
+	CFG_CMD_PREFIX,
+	CFG_CMD_GATEWAY,
+	CFG_CMD_NVARS
+};
+
+/* The name of placeholder v without braces ("image"). */
+const char *config_cmd_var_name(enum cfg_cmd_var v);
+
+/* A service's first IPv4 address (its {ip}), or NULL. */
+const struct cfg_address *config_service_ipv4(const struct cfg_service *s);
 
 /* Free everything; NULL is ignored. */
 void config_free(struct config *conf);

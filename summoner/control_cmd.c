@@ -84,6 +84,23 @@ resolve(struct conn *cn, const struct control_req *req, struct svc **s,
 	return CONTROL_OK;
 }
 
+/*
+ * What the instance's backend cannot give a debugger, said plainly (""
+ * when it can give everything): without a gdb stub, neither quarantine
+ * nor inspect has a live target, and only the tender writes cores.
+ */
+static const char *
+debug_note(const struct inst *in, char *buf, size_t len)
+{
+	if (in->ops == NULL || in->ops->gdb_open != NULL)
+		return "";
+	snprintf(buf, len,
+	    "gdb: not available with the %s backend (no stub); core: not "
+	    "captured by the %s backend",
+	    in->ops->name, in->ops->name);
+	return buf;
+}
+
 static const char *
 backend_name(int b)
 {
@@ -203,6 +220,7 @@ inst_json(const struct control *c, const struct inst *in, bool full)
 	add_str(o, "fault_dir", abs_path(c, in->fault_dir, buf, sizeof(buf)));
 	add_str(o, "core", abs_path(c, in->core, buf, sizeof(buf)));
 	add_str(o, "gdb", in->gdb);
+	add_str(o, "debug", debug_note(in, buf, sizeof(buf)));
 	if (in->t_expires != 0)
 		add_ms(o, "expires_in_ms",
 		    in->t_expires > now ? in->t_expires - now : 0);
@@ -528,6 +546,7 @@ cmd_inspect(struct conn *cn, const struct control_req *req,
 	add_str(reply, "signature", in->signature);
 	add_str(reply, "fault_kind", in->fault_kind);
 	add_str(reply, "fault", in->fault);
+	add_str(reply, "debug", debug_note(in, cmd, sizeof(cmd)));
 	add_str(
 	    reply, "fault_dir", abs_path(cn->c, in->fault_dir, qi, sizeof(qi)));
 	shell_quote(qi, sizeof(qi), image);

@@ -82,10 +82,10 @@ typedef struct {
 #define YYSTYPE_IS_DECLARED 1
 %}
 
-%token ADDRESS ARGS BACKEND BLOCK BOOTON BOOTRATE BRIDGE EXEC EXPIRE
+%token ADDRESS ARGS BACKEND BLOCK BOOTON BOOTRATE BRIDGE COMMAND EXEC EXPIRE
 %token GATEWAY HVT IDLETIMEOUT IMAGE INCLUDE LIBVIRT LISTEN MAXBOOTS
 %token MAXINSTANCES MEMORY MEMBUDGET MINIMUM MNAME NET NS ON PERCLIENT
-%token PORT PREFIX READYDEADLINE REFRESH RETRY RNAME SERIAL SERVICE SOA
+%token PORT PREFIX READYAFTER READYDEADLINE REFRESH RETRY RNAME SERIAL SERVICE SOA
 %token STATEDIR TENDER TTL WARM ZONE POLICY DEFAULTPOLICY
 %token <v.string> STRING
 %token <v.number> NUMBER
@@ -439,6 +439,21 @@ svcopt		: ZONE STRING {
 			svc->argv = NULL;
 			svc->argc = 0;
 		} arglist
+		| COMMAND STRING {
+			/* Split and checked in config_validate(), where the
+			 * service's devices and addresses are known. */
+			free(svc->command);
+			svc->command = $2;
+			svc->command_line = file->lineno;
+		}
+		| READYAFTER time {
+			if ($2 == 0) {
+				yyerror("ready-after must not be 0");
+				YYERROR;
+			}
+			svc->ready_after = $2;
+			svc->ready_after_line = file->lineno;
+		}
 		| MEMORY size {
 			if ($2 < 1024 * 1024) {
 				yyerror("memory too small (at least 1M): %" PRIu64, $2);
@@ -645,6 +660,7 @@ static const struct keyword keywords[] = {
 	{ "boot-on", BOOTON },
 	{ "boot-rate", BOOTRATE },
 	{ "bridge", BRIDGE },
+	{ "command", COMMAND },
 	{ "default-policy", DEFAULTPOLICY },
 	{ "exec", EXEC },
 	{ "expire", EXPIRE },
@@ -668,6 +684,7 @@ static const struct keyword keywords[] = {
 	{ "policy", POLICY },
 	{ "port", PORT },
 	{ "prefix", PREFIX },
+	{ "ready-after", READYAFTER },
 	{ "ready-deadline", READYDEADLINE },
 	{ "refresh", REFRESH },
 	{ "retry", RETRY },

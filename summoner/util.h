@@ -24,4 +24,31 @@ int mkdir_p(const char *dir, mode_t mode);
 int expand_arg(const char *tmpl, const char *service, unsigned id, char *out,
     size_t outlen);
 
+/* A placeholder of a command template: "{name}" becomes value.  A NULL
+ * value is a placeholder that exists but has no value here (a service
+ * without a net device has no "{tap}"): using it is an error. */
+struct tmpl_var {
+	const char *name;
+	const char *value;
+};
+
+/*
+ * Split the command template tmpl into argv[] the way docs/config.md
+ * ("command") describes, without a shell: words are separated by blanks;
+ * '...' and "..." group blanks into a word ("" is an empty word); a
+ * backslash takes the next byte literally (inside "...", only before "
+ * and \; inside '...', never); "{{" and "}}" are literal braces.  Every
+ * "{name}" of vars is replaced by its value, which never splits the word
+ * it is in; the word {args} on its own becomes the nargs strings of args,
+ * one word each, each expanded by expand_arg() for service and id.
+ * Anything else in braces is an error.  The words are written to
+ * buf[buflen], NUL-separated, and pointed at by argv[0..*argc-1];
+ * argv[*argc] is NULL (so at most maxargv - 1 words).  Returns 0, or -1
+ * with a one-line reason in err.
+ */
+int cmd_split(const char *tmpl, const struct tmpl_var *vars, size_t nvars,
+    char *const *args, size_t nargs, const char *service, unsigned id,
+    char *buf, size_t buflen, char **argv, size_t maxargv, size_t *argc,
+    char *err, size_t errlen);
+
 #endif /* SUMMONER_UTIL_H */

@@ -36,6 +36,8 @@ exec_inspect(struct ctl *c, int argc, char **argv)
 	kv("core", "%s", jnull(reply, "core") ? "-" : js(reply, "core"));
 	kv("gdb target", "%s",
 	    jnull(reply, "gdb") ? "- (not quarantined)" : js(reply, "gdb"));
+	if (!jnull(reply, "debug")) /* what its backend cannot give */
+		kv("debugging", "%s", js(reply, "debug"));
 	bt = ja(reply, "backtrace");
 	frames = ja(reply, "frames");
 	n = bt != NULL ? json_object_array_length(bt) : 0;

@@ -69,6 +69,8 @@ show_inst(struct json_object *in)
 	}
 	if (!jnull(in, "gdb"))
 		kv("  gdb", "target remote %s", js(in, "gdb"));
+	if (!jnull(in, "debug")) /* what its backend cannot give */
+		kv("  debugging", "%s", js(in, "debug"));
 	if (!jnull(in, "core"))
 		kv("  core", "%s", js(in, "core"));
 	if (strcmp(js(in, "state"), "quarantined") == 0)
