@@ -34,6 +34,13 @@ endif
 # comes from libtender.a: one implementation for both ends.
 SUMMONER_BIN := $(BUILD)/summoner
 SUMMONER_LIBS += -levent -lsqlite3 -ljson-c
+# libvirt (summoner/virt_*.c): the C API, libvirt-qemu for monitor
+# commands, and libevent's pthreads support since libvirt calls the event
+# loop's functions from the threads that call libvirt.
+VIRT_CFLAGS := $(shell pkg-config --cflags libvirt libvirt-qemu 2>/dev/null)
+VIRT_LIBS := $(shell pkg-config --libs libvirt libvirt-qemu 2>/dev/null) -levent_pthreads
+SUMMONER_LIBS += $(VIRT_LIBS)
+$(OBJ)/summoner/virt_%.o: HOST_CFLAGS += $(VIRT_CFLAGS)
 
 $(SUMMONER_BIN): $(OBJ)/summoner/main.o $(SUMMONER_LIB) $(POLICIES_LIB) \
 		$(HEALTH_LIB) $(TENDER_LIB) $(MODE_STAMP)

@@ -7,7 +7,7 @@ UNIT_SRCS := $(wildcard tests/unit/test_*.c)
 # (below), not the host libraries.
 NETSTACK_TEST := $(BUILD)/tests/test_netstack
 UNIT_BINS := $(filter-out $(NETSTACK_TEST),$(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRCS)))
-TOOL_SRCS := $(filter-out tests/tools/dnsbench.c,$(wildcard tests/tools/*.c))
+TOOL_SRCS := $(filter-out tests/tools/dnsbench.c tests/tools/virtprobe.c,$(wildcard tests/tools/*.c))
 TOOL_BINS := $(patsubst tests/tools/%.c,$(BUILD)/tests/%,$(TOOL_SRCS))
 # dnsbench drives the DNS engine, so it links the summoner's library.
 DNSBENCH := $(BUILD)/tests/dnsbench
@@ -28,6 +28,17 @@ $(DNSBENCH): $(OBJ)/tests/tools/dnsbench.o $(SUMMONER_LIB) $(POLICIES_LIB) $(TEN
 	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(SUMMONER_LIB) $(POLICIES_LIB) $(TENDER_LIB) $(HEALTH_LIB) $(SUMMONER_LIBS) $(HOST_LIBS)
 
 ALL_TARGETS += $(UNIT_BINS) $(TOOL_BINS) $(DNSBENCH)
+
+# virtprobe drives libvirt through summoner/virt_*.c
+# (tests/integration/libvirt-events.sh).
+VIRTPROBE := $(BUILD)/tests/virtprobe
+$(OBJ)/tests/tools/virtprobe.o: HOST_CFLAGS += $(VIRT_CFLAGS) -Isummoner
+$(OBJ)/tests/unit/test_virt_event.o: HOST_CFLAGS += $(VIRT_CFLAGS)
+$(VIRTPROBE): $(OBJ)/tests/tools/virtprobe.o $(SUMMONER_LIB) $(MODE_STAMP)
+	$(call say,LD,$@)
+	$(Q)mkdir -p $(dir $@)
+	$(Q)$(HOST_CC) $(HOST_LDFLAGS) -o $@ $< $(SUMMONER_LIB) $(SUMMONER_LIBS) $(HOST_LIBS)
+ALL_TARGETS += $(VIRTPROBE)
 
 # The journal's write-cost benchmark (tests/bench/journal runs it).
 JOURNALBENCH := $(BUILD)/tests/journalbench

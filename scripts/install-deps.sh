@@ -17,6 +17,7 @@ libsqlite3-dev sqlite3 libjson-c-dev
 libmnl-dev
 gdb netcat-openbsd
 curl socat apache2-utils wrk python3
+qemu-system-x86 libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
 "
 
 missing=""
