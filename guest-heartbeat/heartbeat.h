@@ -3,7 +3,8 @@
  *
  * Freestanding C with no dependency on any runtime: link it into any
  * x86_64 unikernel.  It talks to the host through a transport (struct
- * hb_transport); the default issues summoner's hvt hypercalls itself.
+ * hb_transport); the default issues summoner's hvt hypercalls itself,
+ * hb_transport_uart writes framed lines to a serial port.
  * Like any code gcc compiles, it expects memcpy/memset to exist.
  *
  * Messages are sd_notify-style text, at most HB_MSG_MAX bytes of
@@ -51,6 +52,26 @@ struct hb_transport {
 
 /* The default transport: hypercalls X_NOTIFY, X_LOG, X_FAULT, X_DUMP. */
 extern const struct hb_transport hb_transport_hvt;
+
+/*
+ * The UART transport: each message one framed line on a 16550 UART
+ * (COM2 unless hb_uart_set_port() says otherwise), for hosts that read a
+ * serial port, such as QEMU's chardevs (docs/heartbeat-protocol.md).  It
+ * cannot stop the guest (halt is NULL); a platform that can wraps it.
+ */
+extern const struct hb_transport hb_transport_uart;
+#define HB_UART_COM1 0x3f8
+#define HB_UART_COM2 0x2f8
+/* Programs the 16550 at port: 8N1, 115200 baud, FIFO on, no interrupts. */
+void hb_uart_init(uint16_t port);
+/* Selects the port hb_transport_uart writes to (HB_UART_COM2 at start). */
+void hb_uart_set_port(uint16_t port);
+/*
+ * Writes len raw bytes to the 16550 at port, polling its transmitter
+ * (bounded: output is dropped if it never drains).  Runtimes may use it
+ * for a serial console.
+ */
+void hb_uart_write(uint16_t port, const char *buf, size_t len);
 
 /* Selects the transport for all later calls; NULL restores hvt. */
 void hb_set_transport(const struct hb_transport *t);

@@ -43,17 +43,16 @@ rt_boot_info(void)
 
 /*
  * Splits the words of copy (the command line: arguments after the image,
- * joined by spaces) into argv_buf, in place.  argv[0] is "hvt" as the
- * image name is not passed.
+ * joined by spaces) into argv_buf, in place.  argv[0] is the platform's
+ * name ("hvt", "virt") as the image name is not passed.
  */
 static int
 split_args(char *copy)
 {
-	static char prog[] = "hvt";
 	char *p = copy;
 	int argc = 0;
 
-	argv_buf[argc++] = prog;
+	argv_buf[argc++] = rt_plat_argv0;
 	while (*p != '\0' && argc < RT_MAX_ARGS) {
 		while (*p == ' ')
 			*p++ = '\0';
@@ -95,7 +94,7 @@ rt_start(struct hvt_boot_info *bi)
 		copy[len] = '\0';
 		argc = split_args(copy);
 		/* User mode goes on below this frame, so copy stays. */
-		if (rt_user_mode)
+		if (rt_user_mode && rt_plat_user_mode)
 			rt_enter_user(argc, argv_buf);
 		exit(guest_main(argc, argv_buf));
 	}

@@ -22,13 +22,9 @@ static size_t clen;
 void
 rt_console_flush(void)
 {
-	struct hvt_hc_puts p;
-
 	if (clen == 0)
 		return;
-	p.data = (uint64_t)(uintptr_t)cbuf;
-	p.len = clen;
-	hvt_hypercall(HVT_HC_PUTS, &p);
+	rt_plat_puts(cbuf, clen);
 	clen = 0;
 }
 

@@ -1,23 +1,9 @@
 /*
- * halt.c: the ways a guest ends.
+ * halt.c: the ways a guest ends (rt_halt() itself is the platform's).
  */
 #include <stdint.h>
 
 #include "rt.h"
-
-_Noreturn void
-rt_halt(int status, const void *cookie)
-{
-	struct hvt_hc_halt h = {
-	    .cookie = (uint64_t)(uintptr_t)cookie,
-	    .exit_status = status,
-	};
-
-	hvt_hypercall(HVT_HC_HALT, &h);
-	/* HALT does not return; if a broken tender lets it, stay stopped. */
-	for (;;)
-		__asm__ __volatile__("cli; hlt");
-}
 
 _Noreturn void
 exit(int status)

@@ -4,6 +4,7 @@
 #ifndef SUMMONER_GUEST_RT_H
 #define SUMMONER_GUEST_RT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "runtime.h"
@@ -43,8 +44,33 @@ struct rt_solo5_trap {
 	uint64_t cr2, ec, rip, cs, rflags, rsp, ss;
 };
 
-/* HALT with status and an optional Solo5 trap-frame cookie. */
+/*
+ * The platform layer: the few functions that differ between the hvt
+ * platform (guests/runtime/hvt/, the tender's hypercalls) and the virt
+ * platform (guests/runtime/virt/, QEMU microvm).  Everything else in
+ * guests/runtime/ is shared; rt_poll() (runtime.h) is the platform's too.
+ */
+
+/* argv[0]: "hvt" or "virt". */
+extern char rt_plat_argv0[];
+/* Nonzero if RT_USER_MODE() can be honoured (else it is ignored). */
+extern const int rt_plat_user_mode;
+/* Writes len bytes of console output (one line or a full buffer). */
+void rt_plat_puts(const char *buf, size_t len);
+/* Wall-clock nanoseconds since the epoch, read from the host. */
+uint64_t rt_plat_walltime(void);
+/*
+ * Stops the guest with status; cookie (may be NULL) is a Solo5 trap frame
+ * describing an abort (status 255).  Never returns.
+ */
 _Noreturn void rt_halt(int status, const void *cookie);
+/*
+ * Reports a CPU exception with its full register frame (xf) to the host
+ * and stops the guest; cookie is the same state as a Solo5 trap frame for
+ * hosts that know only HALT.  Never returns.
+ */
+_Noreturn void rt_plat_fault(
+    struct hvt_x_frame *xf, const struct rt_solo5_trap *cookie);
 
 /* The manifest copy the tender placed in guest memory (may be NULL). */
 const struct hvt_mft *rt_manifest_copy(void);

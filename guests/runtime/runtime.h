@@ -2,10 +2,12 @@
  * runtime.h: the minimal summoner guest runtime, its whole public interface.
  *
  * A guest is a static ELF image linked with guests/runtime/hvt.lds against
- * libruntime.a and libheartbeat.a.  The runtime enters 64-bit code from the
- * tender, installs its own GDT/TSS/IDT (every CPU exception becomes an
- * X_FAULT report with the full register frame), splits the command line
- * into argv and calls guest_main().  Its return value is the HALT status.
+ * libruntime.a and libheartbeat.a (or, for QEMU microvm, with
+ * guests/runtime/virt/virt.lds against libruntime-virt.a).  The runtime
+ * enters 64-bit code from the tender (or from its own PVH entry), installs
+ * its own GDT/TSS/IDT (every CPU exception becomes an X_FAULT report, or a
+ * fault frame on COM2, with the full register frame), splits the command
+ * line into argv and calls guest_main().  Its return value is the HALT status.
  *
  * Every image must declare exactly one manifest with RT_MANIFEST_NONE() or
  * RT_MANIFEST(...); forgetting it is a link error (undefined rt_manifest).

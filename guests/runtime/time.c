@@ -51,25 +51,11 @@ uint64_t
 rt_wall_ns(void)
 {
 	if (!wall_known) {
-		struct hvt_hc_walltime w = {0};
-
-		hvt_hypercall(HVT_HC_WALLTIME, &w);
+		wall_base_ns = rt_plat_walltime();
 		wall_base_mono = rt_monotonic_ns();
-		wall_base_ns = w.nsecs;
 		wall_known = 1;
 	}
 	return wall_base_ns + (rt_monotonic_ns() - wall_base_mono);
-}
-
-int
-rt_poll(uint64_t timeout_ns, uint64_t *ready_set)
-{
-	struct hvt_hc_poll p = {.timeout_nsecs = timeout_ns};
-
-	hvt_hypercall(HVT_HC_POLL, &p);
-	if (ready_set != NULL)
-		*ready_set = p.ready_set;
-	return p.ret;
 }
 
 void

@@ -1,12 +1,13 @@
 /*
- * traps.c: turns every CPU exception into an X_FAULT report.
+ * traps.c: turns every CPU exception into a fault report (X_FAULT on hvt,
+ * a fault frame on COM2 on virt: rt_plat_fault()).
  *
  * The report carries the complete register state at the fault (all 16
  * general registers, rip, rflags, cs, ss, error code, cr2) because the
  * tender's view of the vCPU is of this handler, not of the faulting code.
  * A console line goes out first so a human reading the console sees the
- * fault even under a tender that does not know X_FAULT; such a tender
- * gets HALT 255 with a Solo5-style trap frame cookie instead.
+ * fault even under a host that does not read the report; a tender
+ * without X_FAULT gets HALT 255 with a Solo5-style trap frame cookie.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -83,7 +84,6 @@ read_cr2(void)
 _Noreturn void
 rt_trap(struct rt_trap_frame *tf)
 {
-	struct hvt_hc_x_fault hc;
 	const char *name;
 	uint64_t cr2;
 	int len;
@@ -126,11 +126,6 @@ rt_trap(struct rt_trap_frame *tf)
 	xf.msg = (uint64_t)(uintptr_t)msg;
 	xf.msglen = (uint64_t)len;
 
-	hc.frame = (uint64_t)(uintptr_t)&xf;
-	hc.ret = 0;
-	hvt_hypercall(HVT_HC_X_FAULT, &hc);
-
-	/* Only a tender without X_FAULT gets here. */
 	cookie.cr2 = cr2;
 	cookie.ec = tf->error_code;
 	cookie.rip = tf->rip;
@@ -138,5 +133,5 @@ rt_trap(struct rt_trap_frame *tf)
 	cookie.rflags = tf->rflags;
 	cookie.rsp = tf->rsp;
 	cookie.ss = tf->ss;
-	rt_halt(HVT_EXIT_ABORT, &cookie);
+	rt_plat_fault(&xf, &cookie);
 }

@@ -152,3 +152,19 @@ netns_or_skip() {
 # entry on $BR (empty when there is none).  Both in $NETNS.
 taps() { inns ip -o link show master "$BR" 2>/dev/null | awk -F': ' '{print $2}' | sed 's/@.*//' | grep '^sm-'; }
 neigh() { inns ip neigh show "$1" dev "$BR" | grep -o 'lladdr [0-9a-f:]*' | cut -d' ' -f2; }
+
+# jfind KEY: the first value of KEY anywhere in the JSON on stdin.
+jfind() {
+	python3 -c '
+import json, sys
+def f(o, k):
+    if isinstance(o, dict):
+        if k in o: return o[k]
+        o = list(o.values())
+    if isinstance(o, list):
+        for v in o:
+            r = f(v, k)
+            if r is not None: return r
+    return None
+print(f(json.load(sys.stdin), sys.argv[1]))' "$1"
+}

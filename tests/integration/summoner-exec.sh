@@ -15,21 +15,6 @@ CTL=$BUILD/summonerctl
 ctl() { "$CTL" -s "$STATE/control.sock" "$@"; }
 H=$ROOT/$G/hello.hvt
 
-# jfind KEY: the first value of KEY anywhere in the JSON on stdin.
-jfind() {
-	python3 -c '
-import json, sys
-def f(o, k):
-    if isinstance(o, dict):
-        if k in o: return o[k]
-        o = list(o.values())
-    if isinstance(o, list):
-        for v in o:
-            r = f(v, k)
-            if r is not None: return r
-    return None
-print(f(json.load(sys.stdin), sys.argv[1]))' "$1"
-}
 
 # sql QUERY: one query on the journal.
 sql() { sqlite3 "$STATE/journal.db" "$1"; }

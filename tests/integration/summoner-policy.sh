@@ -136,21 +136,6 @@ fi
 stop_daemon health
 
 # ---- UDP heartbeats with the instance's token ----
-# jfind KEY: the first value of KEY anywhere in the JSON on stdin.
-jfind() {
-	python3 -c '
-import json, sys
-def f(o, k):
-    if isinstance(o, dict):
-        if k in o: return o[k]
-        o = list(o.values())
-    if isinstance(o, list):
-        for v in o:
-            r = f(v, k)
-            if r is not None: return r
-    return None
-print(f(json.load(sys.stdin), sys.argv[1]))' "$1"
-}
 start udp "$(
 	cat <<EOF
 policy watch {
