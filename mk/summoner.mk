@@ -41,6 +41,7 @@ VIRT_CFLAGS := $(shell pkg-config --cflags libvirt libvirt-qemu 2>/dev/null)
 VIRT_LIBS := $(shell pkg-config --libs libvirt libvirt-qemu 2>/dev/null) -levent_pthreads
 SUMMONER_LIBS += $(VIRT_LIBS)
 $(OBJ)/summoner/virt_%.o: HOST_CFLAGS += $(VIRT_CFLAGS)
+$(OBJ)/summoner/libvirt_%.o $(OBJ)/summoner/backend_libvirt.o: HOST_CFLAGS += $(VIRT_CFLAGS)
 
 $(SUMMONER_BIN): $(OBJ)/summoner/main.o $(SUMMONER_LIB) $(POLICIES_LIB) \
 		$(HEALTH_LIB) $(TENDER_LIB) $(MODE_STAMP)

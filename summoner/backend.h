@@ -69,6 +69,7 @@ struct backend_ops {
 
 extern const struct backend_ops backend_hvt;
 extern const struct backend_ops backend_exec;
+extern const struct backend_ops backend_libvirt;
 
 /* The ops table for a config backend (enum cfg_backend); NULL if this
  * build has none. */
@@ -84,6 +85,14 @@ void backend_exec_init(struct event_base *base);
 /* Reap exited commands (each by its pid).  The daemon calls it on SIGCHLD
  * before backend_hvt_reap(), whose waitpid(-1) would take their status. */
 void backend_exec_reap(void);
+
+/* The libvirt backend's set-up (loop thread, base made after
+ * evthread_use_pthreads()): libvirt's event loop on base and the
+ * connections' hooks.  If it fails (logged), libvirt services' boots
+ * fail and nothing else does. */
+void backend_libvirt_init(struct event_base *base);
+/* Close the libvirt connections (at exit, after the registry is freed). */
+void backend_libvirt_shutdown(void);
 
 /* Provided by the registry: every event of every instance comes here. */
 void registry_backend_event(struct inst *in, const struct bevent *ev);

@@ -571,7 +571,9 @@ backend_for(int cfg_backend)
 		return &backend_hvt;
 	case CFG_BACKEND_EXEC:
 		return &backend_exec;
+	case CFG_BACKEND_LIBVIRT:
+		return &backend_libvirt;
 	default:
-		return NULL; /* libvirt: issue 6 */
+		return NULL;
 	}
 }

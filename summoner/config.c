@@ -5,10 +5,12 @@
 #include <arpa/inet.h>
 
 #include <ctype.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <ldns/ldns.h>
 
@@ -552,6 +554,38 @@ validate_exec(const struct cfg_service *s, FILE *errs)
 	return errors;
 }
 
+/*
+ * uri and domain-xml belong to backend libvirt.  A template that cannot be
+ * read is found now rather than at the first summons; its placeholders
+ * are checked when it is expanded (backend_libvirt.c), where the values
+ * are known.
+ */
+static int
+validate_libvirt(const struct cfg_service *s, FILE *errs)
+{
+	if (s->backend != CFG_BACKEND_LIBVIRT) {
+		if (s->uri != NULL || s->domain_xml != NULL) {
+			config_error(errs, s->file, s->libvirt_line,
+			    "service %s: %s is for backend libvirt only",
+			    s->name, s->uri != NULL ? "uri" : "domain-xml");
+			return 1;
+		}
+		return 0;
+	}
+	if (s->uri != NULL && s->uri[0] == '\0') {
+		config_error(errs, s->file, s->libvirt_line,
+		    "service %s: empty uri", s->name);
+		return 1;
+	}
+	if (s->domain_xml != NULL && access(s->domain_xml, R_OK) < 0) {
+		config_error(errs, s->file, s->libvirt_line,
+		    "service %s: domain-xml %s: %s", s->name, s->domain_xml,
+		    strerror(errno));
+		return 1;
+	}
+	return 0;
+}
+
 /* Split the command once with stand-in values: bad quoting, unknown
  * placeholders and ones without a value here are found at load time. */
 static int
@@ -655,6 +689,7 @@ validate_service(struct config *conf, struct cfg_service *s, FILE *errs)
 		errors++;
 	}
 	errors += validate_exec(s, errs);
+	errors += validate_libvirt(s, errs);
 	if (s->warm > conf->max_instances) {
 		config_error(errs, s->file, s->line,
 		    "service %s: warm %" PRIu32
@@ -891,6 +926,16 @@ config_print_service(const struct cfg_service *s, FILE *out)
 		print_string(out, s->command);
 		fputc('\n', out);
 	}
+	if (s->uri != NULL) {
+		fprintf(out, "\turi ");
+		print_string(out, s->uri);
+		fputc('\n', out);
+	}
+	if (s->domain_xml != NULL) {
+		fprintf(out, "\tdomain-xml ");
+		print_string(out, s->domain_xml);
+		fputc('\n', out);
+	}
 	if (s->ready_after != 0) {
 		fprintf(out, "\tready-after ");
 		print_ms(out, s->ready_after);
@@ -1061,6 +1106,8 @@ service_free(struct cfg_service *s)
 	free(s->zone_name);
 	free(s->image);
 	free(s->command);
+	free(s->uri);
+	free(s->domain_xml);
 	free(s->policy_name);
 	free(s->file);
 	free(s);

@@ -111,6 +111,12 @@ struct cfg_service {
 	int command_line;
 	uint64_t ready_after;
 	int ready_after_line;
+	/* backend libvirt: the connection URI (NULL: qemu:///system) and
+	 * the domain XML template file (NULL: the built-in microvm one,
+	 * docs/config.md "domain-xml"); libvirt_line is the last given */
+	char *uri;
+	char *domain_xml;
+	int libvirt_line;
 	uint64_t memory; /* bytes */
 	TAILQ_HEAD(, cfg_device) devices;
 	TAILQ_HEAD(cfg_address_q, cfg_address) addresses;

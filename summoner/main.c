@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <event2/thread.h>
 
 #include "backend.h"
 #include "config.h"
@@ -478,10 +479,15 @@ main(int argc, char **argv)
 	}
 
 	signal(SIGPIPE, SIG_IGN);
+	/* libvirt calls the loop's functions from the threads that make
+	 * its calls (docs/libvirt.md): the base must be lockable. */
+	if (evthread_use_pthreads() < 0)
+		fatalx("evthread_use_pthreads failed");
 	if ((d.base = new_base()) == NULL)
 		fatalx("event_base_new failed");
 	backend_hvt_init(d.base);
 	backend_exec_init(d.base);
+	backend_libvirt_init(d.base);
 	if ((d.srv = server_new(d.base)) == NULL ||
 	    (d.reg = registry_new(d.base, d.srv)) == NULL)
 		fatal("start-up");
@@ -527,6 +533,7 @@ main(int argc, char **argv)
 	control_stop(&d);
 	registry_free(d.reg);
 	supervise_stop(&d);
+	backend_libvirt_shutdown();
 	server_free(d.srv);
 	event_free(d.ev_hup);
 	event_free(d.ev_term);

@@ -86,7 +86,7 @@ typedef struct {
 %token GATEWAY HVT IDLETIMEOUT IMAGE INCLUDE LIBVIRT LISTEN MAXBOOTS
 %token MAXINSTANCES MEMORY MEMBUDGET MINIMUM MNAME NET NS ON PERCLIENT
 %token PORT PREFIX READYAFTER READYDEADLINE REFRESH RETRY RNAME SERIAL SERVICE SOA
-%token STATEDIR TENDER TTL WARM ZONE POLICY DEFAULTPOLICY
+%token STATEDIR TENDER TTL WARM ZONE POLICY DEFAULTPOLICY URI DOMAINXML
 %token <v.string> STRING
 %token <v.number> NUMBER
 %type <v.u64> size time
@@ -446,6 +446,17 @@ svcopt		: ZONE STRING {
 			svc->command = $2;
 			svc->command_line = file->lineno;
 		}
+		| URI STRING {
+			/* libvirt alone: config_validate() says so. */
+			free(svc->uri);
+			svc->uri = $2;
+			svc->libvirt_line = file->lineno;
+		}
+		| DOMAINXML STRING {
+			free(svc->domain_xml);
+			svc->domain_xml = $2;
+			svc->libvirt_line = file->lineno;
+		}
 		| READYAFTER time {
 			if ($2 == 0) {
 				yyerror("ready-after must not be 0");
@@ -662,6 +673,7 @@ static const struct keyword keywords[] = {
 	{ "bridge", BRIDGE },
 	{ "command", COMMAND },
 	{ "default-policy", DEFAULTPOLICY },
+	{ "domain-xml", DOMAINXML },
 	{ "exec", EXEC },
 	{ "expire", EXPIRE },
 	{ "gateway", GATEWAY },
@@ -695,6 +707,7 @@ static const struct keyword keywords[] = {
 	{ "state-dir", STATEDIR },
 	{ "tender", TENDER },
 	{ "ttl", TTL },
+	{ "uri", URI },
 	{ "warm", WARM },
 	{ "zone", ZONE },
 };

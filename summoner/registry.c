@@ -599,10 +599,9 @@ us_since(uint64_t t0, uint64_t t, char buf[24])
 /* Where the boot's time went, from boot() (or the pool's resume) to the
  * DNS answer, in microseconds. */
 static void
-log_timeline(const struct inst *in)
+log_timeline(const struct inst *in, uint64_t now)
 {
 	char b[5][24];
-	uint64_t now = now_ns();
 
 	if (in->from_pool) {
 		log_debug("instance %s#%u: timeline us: resumed 0, ready %s, "
@@ -626,13 +625,24 @@ on_ready(struct inst *in)
 	struct svc *s = in->svc;
 	struct dns_addrs a = {s->v4, s->n4, s->v6, s->n6};
 	struct timeval tv;
+	uint64_t t_answer;
 
 	if (in->st.state != IS_BOOTING || in->warm)
 		return;
+	/*
+	 * The answer first: the client's first packet may follow at once,
+	 * and nothing it needs waits on the transition's journal write
+	 * (0.1 ms) or the health watch.  The neighbour entry goes in before
+	 * the answer, so that first packet finds the guest.
+	 */
+	if (s->active == in) {
+		inst_neigh_set(in);
+		answer_all(s, &a);
+	}
+	t_answer = now_ns();
 	inst_boot_done(in);
 	instance_set_state(&in->st, IS_READY,
 	    in->from_pool ? "summoned from the warm pool" : NULL);
-
 	in->t_last_query = now_ns();
 	if (s->active != in) {
 		/* Nobody waits for it (its service was removed or changed). */
@@ -640,10 +650,7 @@ on_ready(struct inst *in)
 		return;
 	}
 	sup_ready(in);
-	/* Before the answer: the client's first packet may follow at once. */
-	inst_neigh_set(in);
-	answer_all(s, &a);
-	log_timeline(in);
+	log_timeline(in, t_answer);
 	if (s->conf->idle_timeout > 0) {
 		tv = tv_ms(s->conf->idle_timeout * NS_PER_MS);
 		event_add(in->idle_ev, &tv);

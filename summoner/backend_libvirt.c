@@ -1,0 +1,1186 @@
+/*
+ * backend_libvirt.c: instances run as transient libvirt domains.
+ *
+ * Each boot creates a domain from the service's XML template (or the
+ * built-in microvm one, libvirt_xml.h) named summoner-<service>-<id>-<n>,
+ * n counting this daemon's domains so that a restarted instance never
+ * meets the events of its previous domain.  libvirt's calls are
+ * synchronous (virDomainCreateXML: 0.3-1.1 s), so every call that acts on
+ * a domain runs on a thread of its own with its own connection reference
+ * (virt_conn_ref()), and its result comes back to the loop through an
+ * event the thread makes active: the loop never waits for libvirtd.
+ *
+ * The domain is created paused and let run only once the summoner is
+ * connected to COM1 (console lines) and COM2 (framed heartbeats,
+ * libvirt_uart.h): QEMU drops what a serial port writes while no client
+ * is connected, and a guest says READY within milliseconds.  What COM2
+ * carries becomes the same events hvt's tender sends; lifecycle events
+ * (virt_conn.h) end the instance.  QEMU's isa-debug-exit ends the process
+ * without a shutdown, which libvirt reports as STOPPED(FAILED): the exit
+ * status is the X_EXIT=N the guest sent on COM2 just before, so COM2 is
+ * drained before a STOPPED or CRASHED event is acted on.
+ *
+ * Not in this slice: `domain NAME` (starting a defined domain), gdb_open
+ * (HMP gdbserver) and core dumps, net and block devices.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <libvirt/libvirt.h>
+#include <libvirt/virterror.h>
+
+#include "backend.h"
+#include "config.h"
+#include "health/health.h"
+#include "libvirt_uart.h"
+#include "libvirt_xml.h"
+#include "log.h"
+#include "registry.h"
+#include "util.h"
+#include "virt_conn.h"
+
+#define STOP_GRACE_MS  2000 /* as the other backends: destroy after it */
+#define LINE_BYTES     512  /* longer console lines are cut into pieces */
+#define READ_ROUNDS    16 /* reads per wake-up: a flood cannot hold the loop */
+#define DRAIN_BYTES    65536
+#define ARGS_BYTES     4096
+#define DOM_PREFIX     "summoner-"
+#define DOM_NAME_BYTES 96
+
+enum lv_op {
+	OP_CREATE,
+	OP_START, /* let the paused domain run: the boot's own resume */
+	OP_SHUTDOWN,
+	OP_DESTROY,
+	OP_SUSPEND,
+	OP_RESUME,
+	OP_LIST,
+};
+
+static const char *const op_names[] = {
+    "create", "start", "shutdown", "destroy", "suspend", "resume", "list"};
+
+struct lvdom;
+
+/* One libvirt call on a worker thread.  The worker reads and writes only
+ * the job; the loop looks at the result in done_cb(). */
+struct lv_job {
+	enum lv_op op;
+	struct lvdom *d;      /* NULL for OP_LIST and orphans' destroy */
+	struct virt_conn *vc; /* OP_LIST */
+	virConnectPtr conn;
+	char name[DOM_NAME_BYTES];
+	char *xml; /* OP_CREATE */
+	int rc;
+	char err[256];
+	char **names; /* OP_LIST: active domains named summoner-* */
+	int nnames;
+	uint64_t t0, t1;
+	struct event *done_ev;
+};
+
+/* A serial port the summoner reads. */
+struct lv_port {
+	int fd;
+	struct event *ev;
+	char path[108];
+};
+
+struct lvdom {
+	LIST_ENTRY(lvdom) entry;
+	struct inst *in; /* NULL once released */
+	struct virt_conn *vc;
+	char name[DOM_NAME_BYTES];
+	uint64_t memory;
+	bool paused_boot;
+	bool created, started, stopping, stop_wanted, exited;
+	bool ready_sent, faulted, have_exit, have_frame;
+	int exit_code;
+	unsigned jobs; /* in flight: the record lives until they are done */
+	uint64_t t_boot, beats;
+	struct event *kill_ev;
+	struct lv_port con, hb;
+	char line[LINE_BYTES];
+	size_t linelen;
+	struct lv_uart uart;
+	struct ctl_fault frame; /* the last F frame, for the panic */
+	char frame_msg[160];
+};
+
+static LIST_HEAD(, lvdom) doms = LIST_HEAD_INITIALIZER(doms);
+static struct event_base *lv_base;
+static bool lv_ok;
+static unsigned lv_seq;
+
+static void lv_free(struct lvdom *d);
+
+/* ---- events to the registry ---- */
+
+static void
+emit_text(struct lvdom *d, unsigned type, const char *text, size_t len)
+{
+	struct bevent ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = type;
+	ev.t_ns = instance_clock();
+	ev.text = text;
+	ev.textlen = len;
+	registry_backend_event(d->in, &ev);
+}
+
+static void
+emit_fault(struct lvdom *d, unsigned kind, const struct ctl_fault *frame,
+    const char *msg)
+{
+	struct bevent ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CTL_FAULT;
+	ev.t_ns = instance_clock();
+	if (frame != NULL)
+		ev.u.fault = *frame;
+	else
+		ev.u.fault.vector = ~(uint64_t)0;
+	ev.u.fault.t_ns = ev.t_ns;
+	ev.u.fault.kind = kind;
+	ev.text = msg;
+	ev.textlen = strlen(msg);
+	d->faulted = true;
+	registry_backend_event(d->in, &ev);
+	if (kind == CTL_FAULT_DUMP || d->in == NULL)
+		return;
+	/* Nothing is captured here (no core in this slice): say so at once
+	 * so that the policy decides now rather than at the exit. */
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CTL_CAPTURED;
+	ev.t_ns = instance_clock();
+	ev.u.captured.t_ns = ev.t_ns;
+	ev.text = "";
+	ev.textlen = 0;
+	registry_backend_event(d->in, &ev);
+}
+
+/* ---- COM1: console lines ---- */
+
+static void
+flush_line(struct lvdom *d)
+{
+	if (d->linelen > 0 && d->in != NULL)
+		emit_text(d, CTL_CONSOLE, d->line, d->linelen);
+	d->linelen = 0;
+}
+
+static void
+take_console(struct lvdom *d, const char *buf, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (buf[i] == '\n') {
+			flush_line(d);
+			continue;
+		}
+		if (buf[i] == '\r')
+			continue;
+		if (d->linelen == sizeof(d->line))
+			flush_line(d);
+		d->line[d->linelen++] = buf[i];
+	}
+}
+
+/* ---- COM2: heartbeat frames ---- */
+
+/* The X_EXIT=N line the virt runtime sends before isa-debug-exit; the
+ * health parser counts it as an unknown key. */
+static void
+scan_exit(struct lvdom *d, const char *p, size_t len)
+{
+	const char *end = p + len, *nl;
+	char num[16];
+	size_t n;
+
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		n = (size_t)(nl - p);
+		if (n > 7 && n - 7 < sizeof(num) &&
+		    memcmp(p, "X_EXIT=", 7) == 0) {
+			memcpy(num, p + 7, n - 7);
+			num[n - 7] = '\0';
+			d->exit_code = (int)strtol(num, NULL, 10) & 0xff;
+			d->have_exit = true;
+		}
+	}
+}
+
+/* A notify frame: what hvt's tender does with X_NOTIFY (tender/
+ * hypercall.c), in the same events. */
+static void
+take_notify(struct lvdom *d, const char *p, size_t len)
+{
+	struct health_msg m;
+	struct bevent ev;
+	size_t errpos = 0;
+	char line[128];
+	int r, n;
+
+	if ((r = health_msg_parse(p, len, &m, &errpos)) != 0) {
+		n = snprintf(line, sizeof(line),
+		    "refused heartbeat message: %s at byte %zu",
+		    health_parse_strerror(r), errpos);
+		emit_text(d, CTL_LOG, line, (size_t)n);
+		return;
+	}
+	if (m.unknown_keys > 0)
+		scan_exit(d, p, len);
+	if ((m.flags & HEALTH_MSG_READY) && !d->ready_sent) {
+		d->ready_sent = true;
+		emit_text(d, CTL_READY, NULL, 0);
+		if (d->in == NULL)
+			return;
+	}
+	if (m.flags & (HEALTH_MSG_WATCHDOG | HEALTH_MSG_HAS_STATUS)) {
+		memset(&ev, 0, sizeof(ev));
+		ev.type = CTL_HEARTBEAT;
+		ev.t_ns = instance_clock();
+		ev.u.heartbeat.t_ns = ev.t_ns;
+		d->beats++;
+		ev.u.heartbeat.seq =
+		    (m.flags & HEALTH_MSG_HAS_SEQ) ? m.seq : d->beats;
+		ev.u.heartbeat.progress = m.progress;
+		ev.u.heartbeat.conns = m.conns;
+		if (m.flags & HEALTH_MSG_HAS_PROGRESS)
+			ev.u.heartbeat.flags |= CTL_HB_HAS_PROGRESS;
+		if (m.flags & HEALTH_MSG_HAS_STATUS)
+			ev.u.heartbeat.flags |= CTL_HB_HAS_STATUS;
+		if (m.flags & HEALTH_MSG_HAS_CONNS)
+			ev.u.heartbeat.flags |= CTL_HB_HAS_CONNS;
+		if (m.flags & HEALTH_MSG_HAS_SEQ)
+			ev.u.heartbeat.flags |= CTL_HB_HAS_SEQ;
+		ev.text = m.status;
+		ev.textlen = m.status_len;
+		registry_backend_event(d->in, &ev);
+	}
+	if ((m.flags & HEALTH_MSG_HAS_LOG) && d->in != NULL)
+		emit_text(d, CTL_LOG, m.log, m.log_len);
+	if ((m.flags & HEALTH_MSG_HAS_FAULT) && d->in != NULL && !d->faulted) {
+		n = snprintf(line, sizeof(line), "%.*s",
+		    (int)(m.fault_len < 120 ? m.fault_len : 120), m.fault);
+		emit_fault(d, CTL_FAULT_ABORT, NULL, line);
+	}
+}
+
+static const char *const reg_keys[CTL_NREGS] = {"RAX", "RBX", "RCX", "RDX",
+    "RSI", "RDI", "RBP", "RSP", "R8", "R9", "R10", "R11", "R12", "R13", "R14",
+    "R15"};
+
+/* One KEY=VALUE line of an F or D frame into f.  Unknown keys and bad
+ * numbers are skipped: the frame is a report, not a command. */
+static void
+frame_line(struct lvdom *d, struct ctl_fault *f, const char *p, size_t n)
+{
+	const char *eq = memchr(p, '=', n);
+	char key[16], val[24];
+	size_t kl, vl;
+	uint64_t v;
+	int i;
+
+	if (eq == NULL || (kl = (size_t)(eq - p)) >= sizeof(key))
+		return;
+	memcpy(key, p, kl);
+	key[kl] = '\0';
+	vl = n - kl - 1;
+	if (strcmp(key, "MSG") == 0) {
+		snprintf(d->frame_msg, sizeof(d->frame_msg), "%.*s",
+		    (int)(vl < sizeof(d->frame_msg) ? vl
+		                                    : sizeof(d->frame_msg) - 1),
+		    eq + 1);
+		return;
+	}
+	if (strcmp(key, "KIND") == 0) {
+		f->kind = vl == 9 && memcmp(eq + 1, "exception", 9) == 0
+		              ? CTL_FAULT_EXCEPTION
+		              : CTL_FAULT_ABORT;
+		return;
+	}
+	if (vl == 0 || vl >= sizeof(val))
+		return;
+	memcpy(val, eq + 1, vl);
+	val[vl] = '\0';
+	v = strtoull(val, NULL, 0);
+	for (i = 0; i < CTL_NREGS; i++)
+		if (strcmp(key, reg_keys[i]) == 0) {
+			f->regs[i] = v;
+			return;
+		}
+	if (strcmp(key, "VECTOR") == 0)
+		f->vector = v;
+	else if (strcmp(key, "ERROR_CODE") == 0)
+		f->error_code = v;
+	else if (strcmp(key, "CR2") == 0)
+		f->cr2 = v;
+	else if (strcmp(key, "RIP") == 0)
+		f->rip = v;
+	else if (strcmp(key, "RFLAGS") == 0)
+		f->rflags = v;
+	else if (strcmp(key, "CS") == 0)
+		f->cs = (uint16_t)v;
+	else if (strcmp(key, "SS") == 0)
+		f->ss = (uint16_t)v;
+}
+
+/* An F frame is kept for the pvpanic that follows it; a D frame is a
+ * snapshot request, reported at once (the guest goes on). */
+static void
+take_frame(struct lvdom *d, char tag, const char *p, size_t len)
+{
+	struct ctl_fault f;
+	const char *end = p + len, *nl;
+
+	memset(&f, 0, sizeof(f));
+	f.kind = CTL_FAULT_ABORT;
+	f.source = CTL_REGS_GUEST;
+	d->frame_msg[0] = '\0';
+	for (; p < end; p = nl + 1) {
+		if ((nl = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			nl = end;
+		frame_line(d, &f, p, (size_t)(nl - p));
+	}
+	if (f.kind != CTL_FAULT_EXCEPTION)
+		f.vector = ~(uint64_t)0;
+	if (tag == 'D') {
+		emit_fault(d, CTL_FAULT_DUMP, &f, d->frame_msg);
+		return;
+	}
+	d->frame = f;
+	d->have_frame = true;
+}
+
+static void
+on_frame(void *arg, char tag, const char *payload, size_t len)
+{
+	struct lvdom *d = arg;
+
+	if (d->in == NULL)
+		return;
+	switch (tag) {
+	case 'N':
+		take_notify(d, payload, len);
+		break;
+	case 'L':
+		emit_text(d, CTL_LOG, payload, len);
+		break;
+	default:
+		take_frame(d, tag, payload, len);
+		break;
+	}
+}
+
+/* ---- the sockets ---- */
+
+static void
+port_close(struct lvdom *d, struct lv_port *pt)
+{
+	if (pt->fd < 0)
+		return;
+	event_free(pt->ev);
+	pt->ev = NULL;
+	close(pt->fd);
+	pt->fd = -1;
+	if (pt == &d->con)
+		flush_line(d);
+}
+
+/* Read up to limit bytes from a port; at its end, close it. */
+static void
+port_read(struct lvdom *d, struct lv_port *pt, size_t limit)
+{
+	char buf[4096];
+	size_t got = 0;
+	ssize_t n;
+
+	while (pt->fd >= 0 && got < limit && d->in != NULL) {
+		n = read(pt->fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return;
+		if (n <= 0) {
+			port_close(d, pt);
+			return;
+		}
+		got += (size_t)n;
+		if (pt == &d->con)
+			take_console(d, buf, (size_t)n);
+		else
+			lv_uart_feed(&d->uart, buf, (size_t)n, on_frame, d);
+	}
+}
+
+static void
+con_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lvdom *d = arg;
+
+	(void)fd;
+	(void)what;
+	port_read(d, &d->con, READ_ROUNDS * 4096);
+}
+
+static void
+hb_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lvdom *d = arg;
+
+	(void)fd;
+	(void)what;
+	port_read(d, &d->hb, READ_ROUNDS * 4096);
+}
+
+static int
+port_open(struct lvdom *d, struct lv_port *pt, event_callback_fn cb)
+{
+	struct sockaddr_un sun;
+
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	memcpy(sun.sun_path, pt->path, sizeof(sun.sun_path));
+	if ((pt->fd = socket(
+	         AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (connect(pt->fd, (struct sockaddr *)&sun, sizeof(sun)) < 0 ||
+	    (pt->ev = event_new(
+	         lv_base, pt->fd, EV_READ | EV_PERSIST, cb, d)) == NULL ||
+	    event_add(pt->ev, NULL) < 0) {
+		int e = errno;
+
+		if (pt->ev != NULL)
+			event_free(pt->ev);
+		pt->ev = NULL;
+		close(pt->fd);
+		pt->fd = -1;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* Before acting on the domain's end: what it wrote last is in the
+ * sockets still (X_EXIT, the fault frame). */
+static void
+drain(struct lvdom *d)
+{
+	port_read(d, &d->hb, DRAIN_BYTES);
+	port_read(d, &d->con, DRAIN_BYTES);
+}
+
+/* ---- jobs ---- */
+
+static void job_done_cb(evutil_socket_t fd, short what, void *arg);
+
+static void
+job_error(struct lv_job *j, const char *what)
+{
+	const char *m = virGetLastErrorMessage();
+
+	snprintf(j->err, sizeof(j->err), "%s: %s", what,
+	    m != NULL ? m : "unknown error");
+	j->rc = -1;
+}
+
+static void
+job_list(struct lv_job *j)
+{
+	virDomainPtr *list = NULL;
+	int n, i, k = 0;
+
+	if ((n = virConnectListAllDomains(
+	         j->conn, &list, VIR_CONNECT_LIST_DOMAINS_ACTIVE)) < 0) {
+		job_error(j, "list");
+		return;
+	}
+	if ((j->names = calloc((size_t)n + 1, sizeof(char *))) != NULL) {
+		for (i = 0; i < n; i++) {
+			const char *nm = virDomainGetName(list[i]);
+
+			if (nm != NULL &&
+			    strncmp(nm, DOM_PREFIX, strlen(DOM_PREFIX)) == 0 &&
+			    (j->names[k] = strdup(nm)) != NULL)
+				k++;
+		}
+	} else {
+		snprintf(j->err, sizeof(j->err), "out of memory");
+		j->rc = -1;
+	}
+	j->nnames = k;
+	for (i = 0; i < n; i++)
+		virDomainFree(list[i]);
+	free(list);
+}
+
+static void *
+job_run(void *arg)
+{
+	struct lv_job *j = arg;
+	virDomainPtr dom = NULL;
+
+	j->t0 = instance_clock();
+	switch (j->op) {
+	case OP_LIST:
+		job_list(j);
+		break;
+	case OP_CREATE:
+		/* A domain of that name is a leftover of an earlier run of
+		 * the daemon (the counter starts again): it goes. */
+		if ((dom = virDomainLookupByName(j->conn, j->name)) != NULL) {
+			virDomainDestroy(dom);
+			virDomainFree(dom);
+		}
+		if ((dom = virDomainCreateXML(
+		         j->conn, j->xml, VIR_DOMAIN_START_PAUSED)) == NULL)
+			job_error(j, "virDomainCreateXML");
+		break;
+	default:
+		if ((dom = virDomainLookupByName(j->conn, j->name)) == NULL) {
+			job_error(j, "lookup");
+			break;
+		}
+		if ((j->op == OP_START || j->op == OP_RESUME) &&
+		    virDomainResume(dom) < 0)
+			job_error(j, "virDomainResume");
+		else if (j->op == OP_SUSPEND && virDomainSuspend(dom) < 0)
+			job_error(j, "virDomainSuspend");
+		else if (j->op == OP_SHUTDOWN && virDomainShutdown(dom) < 0)
+			job_error(j, "virDomainShutdown");
+		else if (j->op == OP_DESTROY && virDomainDestroy(dom) < 0)
+			job_error(j, "virDomainDestroy");
+		break;
+	}
+	if (dom != NULL)
+		virDomainFree(dom);
+	j->t1 = instance_clock();
+	event_active(j->done_ev, EV_TIMEOUT, 1);
+	return NULL;
+}
+
+/* Start op on a thread of its own.  d may be NULL (a list, an orphan's
+ * destroy).  0, or -1 (logged) when it could not be started. */
+static int
+job_start(struct virt_conn *vc, struct lvdom *d, enum lv_op op,
+    const char *name, char *xml)
+{
+	struct lv_job *j;
+	pthread_attr_t at;
+	pthread_t t;
+	int rc;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL)
+		goto fail;
+	j->op = op;
+	j->d = d;
+	j->vc = vc;
+	j->xml = xml;
+	snprintf(j->name, sizeof(j->name), "%s", name != NULL ? name : "");
+	if ((j->conn = virt_conn_ref(vc)) == NULL) {
+		log_warnx("libvirt %s: %s %s: the connection is down",
+		    virt_conn_uri(vc), op_names[op], j->name);
+		free(j);
+		return -1;
+	}
+	if ((j->done_ev = event_new(lv_base, -1, 0, job_done_cb, j)) == NULL)
+		goto fail;
+	pthread_attr_init(&at);
+	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	rc = pthread_create(&t, &at, job_run, j);
+	pthread_attr_destroy(&at);
+	if (rc != 0) {
+		errno = rc;
+		goto fail;
+	}
+	if (d != NULL)
+		d->jobs++;
+	return 0;
+fail:
+	log_warn("libvirt: %s %s", op_names[op], name != NULL ? name : "");
+	if (j != NULL) {
+		if (j->conn != NULL)
+			virConnectClose(j->conn);
+		if (j->done_ev != NULL)
+			event_free(j->done_ev);
+		free(j);
+	}
+	return -1;
+}
+
+static void reconcile_done(struct lv_job *j);
+static void create_done(struct lvdom *d, struct lv_job *j);
+
+static void
+job_done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lv_job *j = arg;
+	struct lvdom *d = j->d;
+	int i;
+
+	(void)fd;
+	(void)what;
+	log_debug("libvirt: %s %s: %s in %" PRIu64 " ms", op_names[j->op],
+	    j->name, j->rc == 0 ? "done" : j->err, (j->t1 - j->t0) / 1000000);
+	if (d != NULL)
+		d->jobs--;
+	if (j->op == OP_LIST) {
+		if (j->rc == 0)
+			reconcile_done(j);
+	} else if (d != NULL && d->in != NULL) {
+		switch (j->op) {
+		case OP_CREATE:
+			create_done(d, j);
+			break;
+		case OP_START:
+			if (j->rc == 0)
+				d->started = true;
+			else
+				log_warnx("instance %s#%u: %s",
+				    d->in->svc->name, d->in->st.id, j->err);
+			break;
+		case OP_SUSPEND:
+		case OP_RESUME:
+			if (j->rc == 0)
+				emit_text(d,
+				    j->op == OP_SUSPEND ? CTL_PAUSED
+				                        : CTL_RESUMED,
+				    NULL, 0);
+			break;
+		default:
+			/* SHUTDOWN, DESTROY: the STOPPED event ends it. */
+			if (j->rc < 0 && !d->exited)
+				log_debug("instance %s#%u: %s",
+				    d->in->svc->name, d->in->st.id, j->err);
+			break;
+		}
+	}
+	if (d != NULL && d->in == NULL && d->jobs == 0)
+		lv_free(d);
+	virConnectClose(j->conn);
+	for (i = 0; i < j->nnames; i++)
+		free(j->names[i]);
+	free(j->names);
+	free(j->xml);
+	event_free(j->done_ev);
+	free(j);
+}
+
+/* ---- the end of a domain ---- */
+
+/*
+ * The domain is gone (detail: virDomainEventStoppedDetailType, -1 when it
+ * vanished unseen): report the end as the tender would.
+ *   our stop                         -> EXITED stopped
+ *   after a fault                    -> EXITED fault
+ *   X_EXIT=N before the end, or SHUTDOWN -> EXITED guest N
+ *   CRASHED                          -> FAULT abort (panic), EXITED fault
+ *   anything else (QEMU died, destroyed by someone else, lost)
+ *                                    -> FAULT host-error, EXITED fault
+ * d may be freed by the registry's release on EXITED.
+ */
+static void
+finish(struct lvdom *d, int detail, const char *why)
+{
+	struct inst *in = d->in;
+	struct bevent ev;
+	char msg[160];
+
+	if (d->exited || in == NULL)
+		return;
+	drain(d);
+	if (d->in == NULL)
+		return;
+	d->exited = true;
+	evtimer_del(d->kill_ev);
+	port_close(d, &d->con);
+	port_close(d, &d->hb);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CTL_EXITED;
+	if (d->stopping) {
+		ev.u.exited.reason = CTL_EXIT_STOPPED;
+	} else if (d->faulted) {
+		ev.u.exited.reason = CTL_EXIT_FAULT;
+		ev.u.exited.status = -1;
+	} else if (d->have_exit ||
+	           detail == VIR_DOMAIN_EVENT_STOPPED_SHUTDOWN) {
+		ev.u.exited.reason = CTL_EXIT_GUEST;
+		ev.u.exited.status = d->have_exit ? d->exit_code : 0;
+		if (ev.u.exited.status != 0)
+			snprintf(in->fault, sizeof(in->fault),
+			    "domain %s: the guest exited with status %d",
+			    d->name, ev.u.exited.status);
+	} else if (detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED) {
+		emit_fault(d, CTL_FAULT_ABORT, d->have_frame ? &d->frame : NULL,
+		    d->have_frame ? d->frame_msg : "guest panicked (pvpanic)");
+		if (d->in == NULL)
+			return;
+		ev.u.exited.reason = CTL_EXIT_FAULT;
+		ev.u.exited.status = -1;
+	} else {
+		snprintf(msg, sizeof(msg), "domain %s %s", d->name, why);
+		emit_text(d, CTL_LOG, msg, strlen(msg));
+		emit_fault(d, CTL_FAULT_HOST_ERROR, NULL, msg);
+		if (d->in == NULL)
+			return;
+		snprintf(in->fault, sizeof(in->fault), "%s", msg);
+		ev.u.exited.reason = CTL_EXIT_FAULT;
+		ev.u.exited.status = -1;
+	}
+	ev.t_ns = instance_clock();
+	ev.u.exited.t_ns = ev.t_ns;
+	registry_backend_event(in, &ev);
+}
+
+static void
+create_done(struct lvdom *d, struct lv_job *j)
+{
+	struct inst *in = d->in;
+	struct bevent ev;
+	char msg[300];
+
+	if (j->rc < 0) {
+		if (d->stop_wanted) {
+			d->stopping = true;
+			finish(d, -1, "");
+			return;
+		}
+		snprintf(msg, sizeof(msg), "not created: %s", j->err);
+		log_warnx("instance %s#%u: domain %s %s", in->svc->name,
+		    in->st.id, d->name, msg);
+		finish(d, -1, msg);
+		return;
+	}
+	d->created = true;
+	log_info("instance %s#%u: domain %s created in %" PRIu64 " ms",
+	    in->svc->name, in->st.id, d->name, (j->t1 - j->t0) / 1000000);
+	if (d->stop_wanted) {
+		d->stopping = true;
+		job_start(d->vc, d, OP_DESTROY, d->name, NULL);
+		return;
+	}
+	if (port_open(d, &d->con, con_cb) < 0)
+		log_warn("instance %s#%u: console %s", in->svc->name, in->st.id,
+		    d->con.path);
+	if (port_open(d, &d->hb, hb_cb) < 0)
+		log_warn("instance %s#%u: heartbeat port %s", in->svc->name,
+		    in->st.id, d->hb.path);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CTL_BOOTED;
+	ev.t_ns = instance_clock();
+	ev.u.booted.t_ns = ev.t_ns;
+	ev.u.booted.t_start_ns = d->t_boot;
+	ev.u.booted.mem_size = d->memory;
+	registry_backend_event(in, &ev);
+	if (d->in == NULL)
+		return;
+	if (d->paused_boot) {
+		emit_text(d, CTL_PAUSED, NULL, 0);
+		return;
+	}
+	if (job_start(d->vc, d, OP_START, d->name, NULL) < 0)
+		finish(d, -1, "could not be let run");
+}
+
+/* ---- libvirt's events ---- */
+
+static struct lvdom *
+find(struct virt_conn *vc, const char *name)
+{
+	struct lvdom *d;
+
+	LIST_FOREACH(d, &doms, entry)
+	if (d->vc == vc && d->in != NULL && strcmp(d->name, name) == 0)
+		return d;
+	return NULL;
+}
+
+static void
+on_domain_event(struct virt_conn *vc, const struct virt_dom_event *e, void *arg)
+{
+	struct lvdom *d;
+	char why[96];
+
+	(void)arg;
+	if ((d = find(vc, e->name)) == NULL || d->exited)
+		return;
+	log_debug("domain %s: %s (%s)", e->name, virt_dom_event_name(e->event),
+	    virt_dom_detail_name(e->event, e->detail));
+	if (e->kind != VIRT_DOM_LIFECYCLE)
+		return;
+	if (e->event == VIR_DOMAIN_EVENT_STOPPED) {
+		snprintf(why, sizeof(why), "stopped (%s)%s",
+		    virt_dom_detail_name(e->event, e->detail),
+		    e->emulator_failed ? ": its emulator died" : "");
+		finish(d, e->detail, why);
+		return;
+	}
+	if (e->guest_crash && !d->faulted && !d->stopping) {
+		drain(d);
+		if (d->in == NULL || d->faulted)
+			return;
+		emit_fault(d, d->have_frame ? d->frame.kind : CTL_FAULT_ABORT,
+		    d->have_frame ? &d->frame : NULL,
+		    d->have_frame ? d->frame_msg : "guest panicked (pvpanic)");
+	}
+}
+
+static void
+on_closed(struct virt_conn *vc, int reason, void *arg)
+{
+	(void)arg;
+	log_warnx("libvirt %s: connection lost (reason %d)", virt_conn_uri(vc),
+	    reason);
+}
+
+static void
+on_reconnected(struct virt_conn *vc, void *arg)
+{
+	(void)arg;
+	log_info("libvirt %s: connected again, reconciling", virt_conn_uri(vc));
+	job_start(vc, NULL, OP_LIST, "summoner-*", NULL);
+}
+
+/* The domains that exist against the instances the summoner has. */
+static void
+reconcile_done(struct lv_job *j)
+{
+	struct lvdom *d, *next;
+	bool found;
+	int i;
+
+	for (i = 0; i < j->nnames; i++) {
+		found = false;
+		LIST_FOREACH(d, &doms, entry)
+		if (d->vc == j->vc && strcmp(d->name, j->names[i]) == 0)
+			found = true;
+		if (!found) {
+			log_warnx(
+			    "libvirt %s: domain %s belongs to no instance: "
+			    "destroying it",
+			    virt_conn_uri(j->vc), j->names[i]);
+			job_start(j->vc, NULL, OP_DESTROY, j->names[i], NULL);
+		}
+	}
+	/* finish() may free d (release): take the next one first. */
+	for (d = LIST_FIRST(&doms); d != NULL; d = next) {
+		next = LIST_NEXT(d, entry);
+		if (d->vc != j->vc || !d->created || d->exited || d->in == NULL)
+			continue;
+		found = false;
+		for (i = 0; i < j->nnames; i++)
+			if (strcmp(d->name, j->names[i]) == 0)
+				found = true;
+		if (!found)
+			finish(d, -1, "vanished while libvirtd was away");
+	}
+}
+
+/* ---- the ops ---- */
+
+void
+backend_libvirt_init(struct event_base *base)
+{
+	struct virt_conn_hooks h;
+
+	lv_base = base;
+	memset(&h, 0, sizeof(h));
+	h.domain_event = on_domain_event;
+	h.closed = on_closed;
+	h.reconnected = on_reconnected;
+	lv_ok = virt_conn_init(base, &h) == 0;
+}
+
+void
+backend_libvirt_shutdown(void)
+{
+	if (lv_ok)
+		virt_conn_shutdown();
+	lv_ok = false;
+}
+
+static void
+kill_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct lvdom *d = arg;
+
+	(void)fd;
+	(void)what;
+	if (d->exited || d->in == NULL)
+		return;
+	log_warnx("instance %s#%u: domain %s did not shut down in %d ms: "
+	          "destroying it",
+	    d->in->svc->name, d->in->st.id, d->name, STOP_GRACE_MS);
+	if (job_start(d->vc, d, OP_DESTROY, d->name, NULL) < 0)
+		finish(d, -1, "could not be destroyed");
+}
+
+/* The kernel command line: the service's args, each expanded as hvt's. */
+static int
+join_args(const struct inst *in, const struct cfg_service *svc, char *out,
+    size_t outlen)
+{
+	char one[1024];
+	size_t i, len = 0, n;
+
+	out[0] = '\0';
+	for (i = 0; i < svc->argc; i++) {
+		if (expand_arg(svc->argv[i], in->st.service, in->st.id, one,
+		        sizeof(one)) < 0)
+			return -1;
+		n = strlen(one);
+		if (len + n + 2 > outlen)
+			return -1;
+		if (len > 0)
+			out[len++] = ' ';
+		memcpy(out + len, one, n + 1);
+		len += n;
+	}
+	return 0;
+}
+
+static char *
+read_file(const char *path, char *err, size_t errlen)
+{
+	FILE *fp;
+	char *buf = NULL;
+	long n;
+
+	if ((fp = fopen(path, "r")) == NULL || fseek(fp, 0, SEEK_END) < 0 ||
+	    (n = ftell(fp)) < 0 || n > 1024 * 1024 ||
+	    fseek(fp, 0, SEEK_SET) < 0 ||
+	    (buf = malloc((size_t)n + 1)) == NULL ||
+	    fread(buf, 1, (size_t)n, fp) != (size_t)n) {
+		snprintf(err, errlen, "domain-xml %s: %s", path,
+		    errno != 0 ? strerror(errno) : "cannot read");
+		free(buf);
+		if (fp != NULL)
+			fclose(fp);
+		return NULL;
+	}
+	buf[n] = '\0';
+	fclose(fp);
+	return buf;
+}
+
+static int
+lv_boot(struct inst *in, const struct config *conf,
+    const struct cfg_service *svc, bool paused, char *err, size_t errlen)
+{
+	struct tmpl_var vars[LV_XML_NVARS];
+	struct lvdom *d = NULL;
+	struct virt_conn *vc;
+	char dir[256], mem[32], id[16], image[4096], *args = NULL;
+	char *tmpl = NULL, *xml = NULL, *p;
+	int i;
+
+	if (!lv_ok || (vc = virt_conn_get(svc->uri)) == NULL) {
+		snprintf(err, errlen, "libvirt is not set up");
+		return -1;
+	}
+	if (!virt_conn_up(vc)) {
+		snprintf(err, errlen, "libvirt %s is not reachable",
+		    virt_conn_uri(vc));
+		return -1;
+	}
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (args = malloc(ARGS_BYTES)) == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	d->in = in;
+	d->vc = vc;
+	d->con.fd = d->hb.fd = -1;
+	d->memory = svc->memory;
+	d->paused_boot = paused;
+	d->t_boot = instance_clock();
+	lv_uart_init(&d->uart);
+	snprintf(d->name, sizeof(d->name), DOM_PREFIX "%s-%u-%u", in->svc->name,
+	    in->st.id, ++lv_seq);
+	for (p = d->name; *p != '\0'; p++)
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') &&
+		    *p != '-' && *p != '_' && !(*p >= 'A' && *p <= 'Z'))
+			*p = '-';
+	/* libvirtd binds the serial sockets and hands them to QEMU, so the
+	 * directory needs no access for libvirt-qemu (docs/libvirt.md). */
+	if (snprintf(dir, sizeof(dir), "%s/libvirt", conf->state_dir) >=
+	        (int)sizeof(dir) ||
+	    mkdir_p(dir, 0700) < 0 ||
+	    snprintf(d->con.path, sizeof(d->con.path), "%s/%s.com1", dir,
+	        d->name) >= (int)sizeof(d->con.path) ||
+	    snprintf(d->hb.path, sizeof(d->hb.path), "%s/%s.com2", dir,
+	        d->name) >= (int)sizeof(d->hb.path)) {
+		snprintf(err, errlen, "%s/libvirt: %s", conf->state_dir,
+		    errno != 0 ? strerror(errno) : "path too long");
+		goto fail;
+	}
+	unlink(d->con.path);
+	unlink(d->hb.path);
+	if (join_args(in, svc, args, ARGS_BYTES) < 0) {
+		snprintf(err, errlen, "args: too long");
+		goto fail;
+	}
+	if (svc->image[0] != '/' && getcwd(image, sizeof(image)) != NULL &&
+	    strlen(image) + strlen(svc->image) + 2 < sizeof(image)) {
+		strcat(image, "/");
+		strcat(image, svc->image);
+	} else
+		snprintf(image, sizeof(image), "%s", svc->image);
+	snprintf(mem, sizeof(mem), "%" PRIu64, svc->memory >> 20);
+	snprintf(id, sizeof(id), "%u", in->st.id);
+	for (i = 0; i < LV_XML_NVARS; i++) {
+		vars[i].name = lv_xml_var_name((enum lv_xml_var)i);
+		vars[i].value = NULL;
+	}
+	vars[LV_XML_NAME].value = d->name;
+	vars[LV_XML_MEMORY].value = mem;
+	vars[LV_XML_IMAGE].value = image;
+	vars[LV_XML_ARGS].value = args;
+	vars[LV_XML_CONSOLE].value = d->con.path;
+	vars[LV_XML_HEARTBEAT].value = d->hb.path;
+	vars[LV_XML_SERVICE].value = in->st.service;
+	vars[LV_XML_ID].value = id;
+	if (svc->domain_xml != NULL &&
+	    (tmpl = read_file(svc->domain_xml, err, errlen)) == NULL)
+		goto fail;
+	if (lv_xml_expand(tmpl != NULL ? tmpl : lv_xml_builtin, vars,
+	        LV_XML_NVARS, &xml, err, errlen) < 0)
+		goto fail;
+	if ((d->kill_ev = evtimer_new(lv_base, kill_cb, d)) == NULL) {
+		snprintf(err, errlen, "event set-up failed");
+		goto fail;
+	}
+	if (job_start(vc, d, OP_CREATE, d->name, xml) < 0) {
+		snprintf(err, errlen, "could not start the libvirt call");
+		goto fail;
+	}
+	xml = NULL; /* the job's */
+	free(tmpl);
+	free(args);
+	LIST_INSERT_HEAD(&doms, d, entry);
+	in->bdata = d;
+	return 0;
+fail:
+	free(xml);
+	free(tmpl);
+	free(args);
+	if (d != NULL && d->kill_ev != NULL)
+		event_free(d->kill_ev);
+	free(d);
+	return -1;
+}
+
+static int
+lv_pause(struct inst *in)
+{
+	struct lvdom *d = in->bdata;
+
+	if (d == NULL || !d->created || d->exited)
+		return -1;
+	return job_start(d->vc, d, OP_SUSPEND, d->name, NULL);
+}
+
+static int
+lv_resume(struct inst *in)
+{
+	struct lvdom *d = in->bdata;
+
+	if (d == NULL || !d->created || d->exited)
+		return -1;
+	return job_start(d->vc, d, OP_RESUME, d->name, NULL);
+}
+
+static int
+lv_stop(struct inst *in)
+{
+	struct lvdom *d = in->bdata;
+	struct timeval tv = {
+	    STOP_GRACE_MS / 1000, (STOP_GRACE_MS % 1000) * 1000};
+
+	if (d == NULL || d->exited || d->stopping || d->stop_wanted)
+		return 0;
+	if (!d->created) {
+		d->stop_wanted = true; /* create_done() destroys it */
+		return 0;
+	}
+	d->stopping = true;
+	/* A guest that never ran, or a frozen one, has nobody to shut down. */
+	if (!d->started || d->faulted) {
+		if (job_start(d->vc, d, OP_DESTROY, d->name, NULL) < 0)
+			finish(d, -1, "could not be destroyed");
+		return 0;
+	}
+	evtimer_add(d->kill_ev, &tv);
+	job_start(d->vc, d, OP_SHUTDOWN, d->name, NULL);
+	return 0;
+}
+
+static long
+lv_pid(const struct inst *in)
+{
+	(void)in;
+	return 0; /* QEMU is libvirtd's child, not ours */
+}
+
+static void
+lv_free(struct lvdom *d)
+{
+	LIST_REMOVE(d, entry);
+	event_free(d->kill_ev);
+	free(d);
+}
+
+static void
+lv_release(struct inst *in)
+{
+	struct lvdom *d = in->bdata;
+	virConnectPtr c;
+	virDomainPtr dom;
+
+	if (d == NULL)
+		return;
+	if (d->created && !d->exited && (c = virt_conn_ref(d->vc)) != NULL) {
+		/* Only at daemon exit: do not leave it running.  Blocking is
+		 * acceptable then. */
+		if ((dom = virDomainLookupByName(c, d->name)) != NULL) {
+			virDomainDestroy(dom);
+			virDomainFree(dom);
+		}
+		virConnectClose(c);
+	}
+	d->linelen = 0; /* no events from a release */
+	port_close(d, &d->con);
+	port_close(d, &d->hb);
+	evtimer_del(d->kill_ev);
+	unlink(d->con.path);
+	unlink(d->hb.path);
+	d->in = NULL;
+	in->bdata = NULL;
+	if (d->jobs == 0)
+		lv_free(d);
+}
+
+const struct backend_ops backend_libvirt = {
+    .name = "libvirt",
+    .boot = lv_boot,
+    .pause = lv_pause,
+    .resume = lv_resume,
+    .stop = lv_stop,
+    .gdb_open = NULL, /* this slice: no HMP gdbserver yet */
+    .pid = lv_pid,
+    .release = lv_release,
+};
