@@ -501,8 +501,8 @@ spare_tap(struct svc *s)
 	    config_service_net(s->conf) == NULL)
 		return;
 	/* Keyed like the backend's taps: by the configured name. */
-	if (netdev_spare_make(
-	        s->conf->name, s->next_id + 1, err, sizeof(err)) < 0)
+	if (netdev_spare_make(s->conf->name, s->next_id + 1, err, sizeof(err)) <
+	    0)
 		log_debug("service %s: spare tap: %s", s->name, err);
 }
 
