@@ -94,6 +94,27 @@ void backend_libvirt_init(struct event_base *base);
 /* Close the libvirt connections (at exit, after the registry is freed). */
 void backend_libvirt_shutdown(void);
 
+/* ---- for backends (backend_lines.c) ---- */
+
+/* A text event (CTL_CONSOLE, CTL_LOG, or none: CTL_READY ...) for in,
+ * stamped now.  Nothing when in is NULL (an instance already released). */
+void backend_emit(struct inst *in, unsigned type, const char *text, size_t len);
+
+/*
+ * A guest's console byte stream cut into CTL_CONSOLE lines: a line ends at
+ * '\n' or after BACKEND_LINE_BYTES bytes, '\r' is dropped, so memory stays
+ * at one line however much arrives.  Start zeroed.
+ */
+#define BACKEND_LINE_BYTES 512
+struct backend_lines {
+	char buf[BACKEND_LINE_BYTES];
+	size_t len;
+};
+void backend_lines_take(
+    struct backend_lines *l, struct inst *in, const char *p, size_t n);
+/* Emit what is pending (a last line without '\n'). */
+void backend_lines_flush(struct backend_lines *l, struct inst *in);
+
 /* Provided by the registry: every event of every instance comes here. */
 void registry_backend_event(struct inst *in, const struct bevent *ev);
 

@@ -45,8 +45,7 @@
 #define STOP_GRACE_MS 2000 /* as backend_hvt.c: SIGKILL after SIGTERM */
 #define MAX_ARGV      256
 #define ARGV_BYTES    8192
-#define LINE_BYTES    512 /* longer console lines are cut into pieces */
-#define READ_ROUNDS   16  /* reads per wake-up: a flood cannot hold the loop */
+#define READ_ROUNDS   16 /* reads per wake-up: a flood cannot hold the loop */
 #define DRAIN_BYTES   65536 /* read after the exit, at most */
 
 extern char **environ;
@@ -57,8 +56,7 @@ struct xproc {
 	pid_t pid; /* also its process group */
 	int out;   /* the read end of its stdout and stderr, -1 once closed */
 	struct event *out_ev, *kill_ev, *ready_ev;
-	char line[LINE_BYTES];
-	size_t linelen;
+	struct backend_lines out_lines; /* its output, cut into lines */
 	char tap[NETDEV_NAMESIZ]; /* the persistent tap to delete, or "" */
 	bool reaped, stopping, lost;
 	int status; /* waitpid()'s */
@@ -76,39 +74,7 @@ backend_exec_init(struct event_base *base)
 static void
 emit_text(struct xproc *x, unsigned type, const char *text, size_t len)
 {
-	struct bevent ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.type = type;
-	ev.t_ns = instance_clock();
-	ev.text = text;
-	ev.textlen = len;
-	registry_backend_event(x->in, &ev);
-}
-
-static void
-flush_line(struct xproc *x)
-{
-	if (x->linelen > 0)
-		emit_text(x, CTL_CONSOLE, x->line, x->linelen);
-	x->linelen = 0;
-}
-
-/* Cut what was read into console lines; memory stays at one line. */
-static void
-take_output(struct xproc *x, const char *buf, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (buf[i] == '\n') {
-			flush_line(x);
-			continue;
-		}
-		if (x->linelen == sizeof(x->line))
-			flush_line(x);
-		x->line[x->linelen++] = buf[i];
-	}
+	backend_emit(x->in, type, text, len);
 }
 
 /* Read up to limit bytes of output; -1 at end of file or on an error. */
@@ -127,7 +93,7 @@ read_output(struct xproc *x, size_t limit)
 			return 0;
 		if (n <= 0)
 			return -1;
-		take_output(x, buf, (size_t)n);
+		backend_lines_take(&x->out_lines, x->in, buf, (size_t)n);
 		got += (size_t)n;
 	}
 	return 0;
@@ -141,7 +107,7 @@ close_output(struct xproc *x)
 	event_del(x->out_ev);
 	close(x->out);
 	x->out = -1;
-	flush_line(x);
+	backend_lines_flush(&x->out_lines, x->in);
 }
 
 static void
@@ -612,7 +578,7 @@ exec_release(struct inst *in)
 		kill(-x->pid, SIGKILL);
 		waitpid(x->pid, NULL, 0);
 	}
-	x->linelen = 0; /* no events from a release */
+	x->out_lines.len = 0; /* no events from a release */
 	close_output(x);
 	tap_delete(x);
 	LIST_REMOVE(x, entry);

@@ -49,7 +49,6 @@
 #include "virt_conn.h"
 
 #define STOP_GRACE_MS  2000 /* as the other backends: destroy after it */
-#define LINE_BYTES     512  /* longer console lines are cut into pieces */
 #define READ_ROUNDS    16 /* reads per wake-up: a flood cannot hold the loop */
 #define DRAIN_BYTES    65536
 #define ARGS_BYTES     4096
@@ -109,8 +108,7 @@ struct lvdom {
 	uint64_t t_boot, beats;
 	struct event *kill_ev;
 	struct lv_port con, hb;
-	char line[LINE_BYTES];
-	size_t linelen;
+	struct backend_lines lines; /* COM1, cut into lines */
 	struct lv_uart uart;
 	struct ctl_fault frame; /* the last F frame, for the panic */
 	char frame_msg[160];
@@ -128,14 +126,7 @@ static void lv_free(struct lvdom *d);
 static void
 emit_text(struct lvdom *d, unsigned type, const char *text, size_t len)
 {
-	struct bevent ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.type = type;
-	ev.t_ns = instance_clock();
-	ev.text = text;
-	ev.textlen = len;
-	registry_backend_event(d->in, &ev);
+	backend_emit(d->in, type, text, len);
 }
 
 static void
@@ -171,32 +162,6 @@ emit_fault(struct lvdom *d, unsigned kind, const struct ctl_fault *frame,
 }
 
 /* ---- COM1: console lines ---- */
-
-static void
-flush_line(struct lvdom *d)
-{
-	if (d->linelen > 0 && d->in != NULL)
-		emit_text(d, CTL_CONSOLE, d->line, d->linelen);
-	d->linelen = 0;
-}
-
-static void
-take_console(struct lvdom *d, const char *buf, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		if (buf[i] == '\n') {
-			flush_line(d);
-			continue;
-		}
-		if (buf[i] == '\r')
-			continue;
-		if (d->linelen == sizeof(d->line))
-			flush_line(d);
-		d->line[d->linelen++] = buf[i];
-	}
-}
 
 /* ---- COM2: heartbeat frames ---- */
 
@@ -398,7 +363,7 @@ port_close(struct lvdom *d, struct lv_port *pt)
 	close(pt->fd);
 	pt->fd = -1;
 	if (pt == &d->con)
-		flush_line(d);
+		backend_lines_flush(&d->lines, d->in);
 }
 
 /* Read up to limit bytes from a port; at its end, close it. */
@@ -421,7 +386,7 @@ port_read(struct lvdom *d, struct lv_port *pt, size_t limit)
 		}
 		got += (size_t)n;
 		if (pt == &d->con)
-			take_console(d, buf, (size_t)n);
+			backend_lines_take(&d->lines, d->in, buf, (size_t)n);
 		else
 			lv_uart_feed(&d->uart, buf, (size_t)n, on_frame, d);
 	}
@@ -1162,7 +1127,7 @@ lv_release(struct inst *in)
 		}
 		virConnectClose(c);
 	}
-	d->linelen = 0; /* no events from a release */
+	d->lines.len = 0; /* no events from a release */
 	port_close(d, &d->con);
 	port_close(d, &d->hb);
 	evtimer_del(d->kill_ev);
