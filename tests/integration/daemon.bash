@@ -46,25 +46,15 @@ q() {
 		END { print (s == "" ? "NOANSWER" : s) a }'
 }
 
-# start NAME CONFIG-BODY: write a config and start a daemon on it (on
-# another port if the one picked was taken meanwhile).
-start() {
-	local name=$1 try
-	CONF=$TMP/$name.conf
-	STATE=$TMP/state-$name
+# launch NAME WRITER: pick $PORT, have the function WRITER write $CONF for
+# it, and start a daemon on it, logging to $TMP/NAME.log (on another port if
+# the one picked was taken meanwhile).  Returns 1 if it did not start.
+launch() {
+	local name=$1 writer=$2 try
 	LOG=$TMP/$name.log
 	for try in 1 2 3 4 5; do
 		PORT=$(free_port)
-		cat >"$CONF" <<EOF
-listen on 127.0.0.1 port $PORT
-tender "$ROOT/$TENDER"
-state-dir "$STATE"
-zone t.test. {
-	soa { mname ns1 rname hostmaster serial 1 refresh 1h retry 15m expire 7d minimum 1m }
-	ns ns1
-}
-$2
-EOF
+		"$writer"
 		# A simple command, so that $! is the daemon (ip execs it).
 		${NETNS:+ip netns exec "$NETNS"} "$SUMMONER" -d -f "$CONF" >"$LOG" 2>&1 &
 		DPID=$!
@@ -79,6 +69,27 @@ EOF
 	fail "$name: start" "the daemon did not start"
 	sed 's/^/    | /' "$LOG" | head -20
 	return 1
+}
+
+# start NAME CONFIG-BODY: write a config with the test zone and BODY and
+# start a daemon on it (launch).
+start() {
+	CONF=$TMP/$1.conf
+	STATE=$TMP/state-$1
+	START_BODY=$2
+	launch "$1" start_conf
+}
+start_conf() {
+	cat >"$CONF" <<EOF
+listen on 127.0.0.1 port $PORT
+tender "$ROOT/$TENDER"
+state-dir "$STATE"
+zone t.test. {
+	soa { mname ns1 rname hostmaster serial 1 refresh 1h retry 15m expire 7d minimum 1m }
+	ns ns1
+}
+$START_BODY
+EOF
 }
 
 # stop_daemon NAME: SIGTERM, expect exit 0 and no tender left.

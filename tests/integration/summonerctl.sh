@@ -53,26 +53,7 @@ service qcrash {
 EOF
 }
 
-start() {
-	local name=$1 try
-	LOG=$TMP/$name.log
-	for try in 1 2 3 4 5; do
-		PORT=$(free_port)
-		write_conf
-		"$SUMMONER" -d -f "$CONF" >"$LOG" 2>&1 &
-		DPID=$!
-		PIDS+=("$DPID")
-		for _ in $(seq 100); do
-			grep -q "summoner started" "$LOG" && return 0
-			kill -0 "$DPID" 2>/dev/null || break
-			sleep 0.05
-		done
-		grep -q "Address already in use" "$LOG" || break
-	done
-	fail "$name: start" "the daemon did not start"
-	sed 's/^/    | /' "$LOG" | head -20
-	return 1
-}
+start() { launch "$1" write_conf; }
 
 # until_ok TENTHS CMD...: run CMD until it succeeds, for at most TENTHS/10 s.
 until_ok() {
