@@ -6,11 +6,11 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pol_int.h"
 #include "policy.h"
 
 struct past {
@@ -148,47 +148,23 @@ backoff(const struct pol_rule *r, uint32_t attempt, uint32_t random)
 	return d;
 }
 
-struct out {
-	char *buf;
-	size_t len;
-	size_t n;
-};
-
-static void put(struct out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
 static void
-put(struct out *o, const char *fmt, ...)
-{
-	va_list ap;
-	int k;
-
-	if (o->n >= o->len)
-		return;
-	va_start(ap, fmt);
-	k = vsnprintf(o->buf + o->n, o->len - o->n, fmt, ap);
-	va_end(ap);
-	if (k > 0)
-		o->n += (size_t)k;
-}
-
-static void
-put_answer(struct out *o, enum pol_answer a, const struct pol_addr *ip)
+put_answer(struct pol_out *o, enum pol_answer a, const struct pol_addr *ip)
 {
 	char b[INET6_ADDRSTRLEN];
 
 	if (a == POL_ANSWER_ADDRESS) {
 		if (inet_ntop(ip->af, &ip->u, b, sizeof(b)) == NULL)
 			snprintf(b, sizeof(b), "?");
-		put(o, "answer %s", b);
+		pol_put(o, "answer %s", b);
 	} else
-		put(o, "answer %s", pol_answer_name(a));
+		pol_put(o, "answer %s", pol_answer_name(a));
 }
 
 void
 pol_decision_format(const struct pol_decision *d, char *buf, size_t len)
 {
-	struct out o = {buf, len, 0};
+	struct pol_out o = {buf, len, 0};
 	char t[32];
 
 	if (len == 0)
@@ -196,46 +172,46 @@ pol_decision_format(const struct pol_decision *d, char *buf, size_t len)
 	buf[0] = '\0';
 	switch (d->action) {
 	case POL_RESTART:
-		put(&o, "restart in %s (attempt %u)",
+		pol_put(&o, "restart in %s (attempt %u)",
 		    pol_format_ms(d->delay_ms, t, sizeof(t)), d->attempt);
 		break;
 	case POL_QUARANTINE:
 		if (d->ttl_ms == 0)
-			put(&o, "quarantine forever");
+			pol_put(&o, "quarantine forever");
 		else {
-			put(&o, "quarantine for %s then %s",
+			pol_put(&o, "quarantine for %s then %s",
 			    pol_format_ms(d->ttl_ms, t, sizeof(t)),
 			    pol_action_name(d->on_expiry));
 			if (d->on_expiry == POL_RETIRE) {
-				put(&o, " (");
+				pol_put(&o, " (");
 				put_answer(&o, d->answer, &d->fallback);
-				put(&o, ")");
+				pol_put(&o, ")");
 			}
 		}
 		if (d->replacement)
-			put(&o, ", with a replacement");
+			pol_put(&o, ", with a replacement");
 		break;
 	case POL_RETIRE:
-		put(&o, "retire (");
+		pol_put(&o, "retire (");
 		put_answer(&o, d->answer, &d->fallback);
-		put(&o, ")");
+		pol_put(&o, ")");
 		break;
 	default:
-		put(&o, "%s", pol_action_name(d->action));
+		pol_put(&o, "%s", pol_action_name(d->action));
 		break;
 	}
 }
 
 static void
-put_event(struct out *o, const struct pol_event *ev)
+put_event(struct pol_out *o, const struct pol_event *ev)
 {
-	put(o, "%s", pol_event_name(ev->kind));
+	pol_put(o, "%s", pol_event_name(ev->kind));
 	if (ev->kind == POL_EV_EXIT)
-		put(o, " %d", ev->exit_code);
+		pol_put(o, " %d", ev->exit_code);
 	if (ev->kind == POL_EV_EXCEPTION && ev->vector >= 0)
-		put(o, " vector %d", ev->vector);
+		pol_put(o, " vector %d", ev->vector);
 	if (ev->kind == POL_EV_TENDER_DIED && ev->signal >= 0)
-		put(o, " signal %d", ev->signal);
+		pol_put(o, " signal %d", ev->signal);
 }
 
 int
@@ -244,7 +220,7 @@ pol_decide(const struct policy *p, const struct pol_event *ev,
     struct pol_decision *out)
 {
 	const struct pol_rule *r = NULL;
-	struct out o;
+	struct pol_out o;
 	char t[32], action[128];
 	uint32_t n = 0, attempt;
 	int capped = -1;
@@ -284,16 +260,16 @@ pol_decide(const struct policy *p, const struct pol_event *ev,
 		}
 		break;
 	}
-	o = (struct out){out->why, sizeof(out->why), 0};
+	o = (struct pol_out){out->why, sizeof(out->why), 0};
 	if (i == p->nrules) {
 		/* Only idle gets here: policy_finish() wants a default
 		 * that takes everything else. */
 		out->action = POL_STOP;
 		out->rule = (int)p->nrules;
 		out->line = 0;
-		put(&o, "no rule (idle stops unless a rule names it): ");
+		pol_put(&o, "no rule (idle stops unless a rule names it): ");
 		put_event(&o, ev);
-		put(&o, " -> stop");
+		pol_put(&o, " -> stop");
 		return 0;
 	}
 	out->action = r->action;
@@ -322,21 +298,21 @@ pol_decide(const struct policy *p, const struct pol_event *ev,
 	default:
 		break;
 	}
-	put(&o, "rule %zu (line %d): ", i + 1, r->line);
+	pol_put(&o, "rule %zu (line %d): ", i + 1, r->line);
 	put_event(&o, ev);
 	if (r->count != 0)
-		put(&o, ", %" PRIu32 " within %s", n,
+		pol_put(&o, ", %" PRIu32 " within %s", n,
 		    pol_format_ms(r->within_ms, t, sizeof(t)));
 	if (r->sig != POL_SIG_ANY)
-		put(&o, ", %s signature",
+		pol_put(&o, ", %s signature",
 		    ev->known_signature ? "known" : "new");
 	if (r->has_uptime_gt || r->has_uptime_lt)
-		put(&o, ", uptime %s",
+		pol_put(&o, ", uptime %s",
 		    pol_format_ms(ev->uptime_ms, t, sizeof(t)));
 	pol_decision_format(out, action, sizeof(action));
-	put(&o, " -> %s", action);
+	pol_put(&o, " -> %s", action);
 	if (capped >= 0)
-		put(&o, " (rule %d: quarantine cap %u reached)", capped + 1,
+		pol_put(&o, " (rule %d: quarantine cap %u reached)", capped + 1,
 		    p->rules[capped].max_quarantined);
 	return 0;
 }

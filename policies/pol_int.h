@@ -15,4 +15,15 @@
  */
 int pol_split(const char *s, char *store, char **w, size_t max, size_t *n);
 
+/* Text written into buf[len] piece by piece, snprintf-style: n counts
+ * every byte wanted, what does not fit is cut (buf stays NUL-terminated
+ * when len > 0). */
+struct pol_out {
+	char *buf;
+	size_t len;
+	int n;
+};
+void pol_put(struct pol_out *o, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif

@@ -872,17 +872,8 @@ policy_builtin_new(void)
 
 /* ---- back to text --------------------------------------------------- */
 
-struct out {
-	char *buf;
-	size_t len;
-	int n;
-};
-
-static void put(struct out *o, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
-
-static void
-put(struct out *o, const char *fmt, ...)
+void
+pol_put(struct pol_out *o, const char *fmt, ...)
 {
 	va_list ap;
 	int k;
@@ -896,7 +887,7 @@ put(struct out *o, const char *fmt, ...)
 }
 
 static void
-put_codes(struct out *o, const uint8_t *set)
+put_codes(struct pol_out *o, const uint8_t *set)
 {
 	uint8_t s[sizeof(((struct pol_rule *)0)->exit_set)];
 	unsigned i, j;
@@ -904,7 +895,7 @@ put_codes(struct out *o, const uint8_t *set)
 
 	memcpy(s, set, sizeof(s));
 	if (has_bit(s, POL_EXIT_OTHERS)) {
-		put(o, "!");
+		pol_put(o, "!");
 		for (i = 0; i < sizeof(s); i++)
 			s[i] = (uint8_t)~s[i];
 	}
@@ -913,52 +904,52 @@ put_codes(struct out *o, const uint8_t *set)
 			continue;
 		for (j = i; j + 1 < POL_EXIT_OTHERS && has_bit(s, j + 1); j++)
 			;
-		put(o, "%s%u", first ? "" : ",", i);
+		pol_put(o, "%s%u", first ? "" : ",", i);
 		if (j > i)
-			put(o, "%s%u", j == i + 1 ? "," : "-", j);
+			pol_put(o, "%s%u", j == i + 1 ? "," : "-", j);
 		first = false;
 		i = j;
 	}
 }
 
 static void
-put_kinds(struct out *o, uint32_t kinds)
+put_kinds(struct pol_out *o, uint32_t kinds)
 {
 	const char *sep = "";
 	unsigned k;
 
 	if (kinds == POL_KINDS_ANY) {
-		put(o, "any");
+		pol_put(o, "any");
 		return;
 	}
 	if (kinds & POL_KIND(POL_EV_IDLE) &&
 	    (kinds & POL_KINDS_ANY) == POL_KINDS_ANY) {
-		put(o, "any,idle");
+		pol_put(o, "any,idle");
 		return;
 	}
 	if ((kinds & POL_KINDS_FAULT) == POL_KINDS_FAULT) {
-		put(o, "any-fault");
+		pol_put(o, "any-fault");
 		kinds &= ~(uint32_t)POL_KINDS_FAULT;
 		sep = ",";
 	}
 	for (k = 0; k < POL_EV_NKINDS; k++) {
 		if (kinds & POL_KIND(k)) {
-			put(o, "%s%s", sep, event_names[k]);
+			pol_put(o, "%s%s", sep, event_names[k]);
 			sep = ",";
 		}
 	}
 }
 
 static void
-put_ms(struct out *o, uint64_t ms)
+put_ms(struct pol_out *o, uint64_t ms)
 {
 	char b[32];
 
-	put(o, "%s", pol_format_ms(ms, b, sizeof(b)));
+	pol_put(o, "%s", pol_format_ms(ms, b, sizeof(b)));
 }
 
 static void
-put_answer(struct out *o, const struct pol_rule *r)
+put_answer(struct pol_out *o, const struct pol_rule *r)
 {
 	char b[INET6_ADDRSTRLEN];
 
@@ -966,77 +957,77 @@ put_answer(struct out *o, const struct pol_rule *r)
 		if (inet_ntop(r->fallback.af, &r->fallback.u, b, sizeof(b)) ==
 		    NULL)
 			snprintf(b, sizeof(b), "?");
-		put(o, " answer %s", b);
+		pol_put(o, " answer %s", b);
 	} else
-		put(o, " answer %s", answer_names[r->answer]);
+		pol_put(o, " answer %s", answer_names[r->answer]);
 }
 
 int
 policy_rule_format(const struct pol_rule *r, char *buf, size_t len)
 {
-	struct out o = {buf, len, 0};
+	struct pol_out o = {buf, len, 0};
 
 	if (len > 0)
 		buf[0] = '\0';
 	if (r->is_default)
-		put(&o, "default");
+		pol_put(&o, "default");
 	else {
-		put(&o, "on ");
+		pol_put(&o, "on ");
 		put_kinds(&o, r->kinds);
 		if (r->has_exit_set) {
-			put(&o, " ");
+			pol_put(&o, " ");
 			put_codes(&o, r->exit_set);
 		}
 		if (r->vector >= 0)
-			put(&o, " vector %d", r->vector);
+			pol_put(&o, " vector %d", r->vector);
 		if (r->count != 0) {
-			put(&o, " %" PRIu32 " within ", r->count);
+			pol_put(&o, " %" PRIu32 " within ", r->count);
 			put_ms(&o, r->within_ms);
 		}
 		if (r->sig != POL_SIG_ANY)
-			put(&o, " %s-signature",
+			pol_put(&o, " %s-signature",
 			    r->sig == POL_SIG_NEW ? "new" : "known");
 		if (r->has_uptime_gt) {
-			put(&o, " uptime > ");
+			pol_put(&o, " uptime > ");
 			put_ms(&o, r->uptime_gt_ms);
 		}
 		if (r->has_uptime_lt) {
-			put(&o, " uptime < ");
+			pol_put(&o, " uptime < ");
 			put_ms(&o, r->uptime_lt_ms);
 		}
 	}
-	put(&o, " %s", action_names[r->action]);
+	pol_put(&o, " %s", action_names[r->action]);
 	switch (r->action) {
 	case POL_RESTART:
 		if (r->backoff == POL_BACKOFF_FIXED) {
 			if (r->initial_ms != 0) {
-				put(&o, " initial ");
+				pol_put(&o, " initial ");
 				put_ms(&o, r->initial_ms);
 			}
 		} else {
-			put(&o, " backoff %s initial ",
+			pol_put(&o, " backoff %s initial ",
 			    backoff_names[r->backoff]);
 			put_ms(&o, r->initial_ms);
-			put(&o, " max ");
+			pol_put(&o, " max ");
 			put_ms(&o, r->max_ms);
-			put(&o, " reset ");
+			pol_put(&o, " reset ");
 			put_ms(&o, r->reset_ms);
 		}
 		if (r->jitter_pct != 0)
-			put(&o, " jitter %u%%", r->jitter_pct);
+			pol_put(&o, " jitter %u%%", r->jitter_pct);
 		break;
 	case POL_QUARANTINE:
 		if (r->ttl_ms != 0) {
-			put(&o, " ttl ");
+			pol_put(&o, " ttl ");
 			put_ms(&o, r->ttl_ms);
-			put(&o, " then %s", action_names[r->on_expiry]);
+			pol_put(&o, " then %s", action_names[r->on_expiry]);
 			if (r->on_expiry == POL_RETIRE)
 				put_answer(&o, r);
 		}
 		if (r->replacement)
-			put(&o, " replacement");
+			pol_put(&o, " replacement");
 		if (r->max_quarantined != 0)
-			put(&o, " max %u", r->max_quarantined);
+			pol_put(&o, " max %u", r->max_quarantined);
 		break;
 	case POL_RETIRE:
 		put_answer(&o, r);
@@ -1050,22 +1041,22 @@ policy_rule_format(const struct pol_rule *r, char *buf, size_t len)
 int
 policy_health_format(const struct policy *p, unsigned i, char *buf, size_t len)
 {
-	struct out o = {buf, len, 0};
+	struct pol_out o = {buf, len, 0};
 
 	if (len > 0)
 		buf[0] = '\0';
 	if (p->hb_interval_ms != 0 && i-- == 0) {
-		put(&o, "heartbeat every ");
+		pol_put(&o, "heartbeat every ");
 		put_ms(&o, p->hb_interval_ms);
-		put(&o, " misses %u", p->hb_misses);
+		pol_put(&o, " misses %u", p->hb_misses);
 		return o.n;
 	}
 	if (p->stall_beats != 0 && i-- == 0) {
-		put(&o, "stall after %u beats", p->stall_beats);
+		pol_put(&o, "stall after %u beats", p->stall_beats);
 		return o.n;
 	}
 	if (p->ready_timeout_ms != 0 && i-- == 0) {
-		put(&o, "ready-timeout ");
+		pol_put(&o, "ready-timeout ");
 		put_ms(&o, p->ready_timeout_ms);
 		return o.n;
 	}
