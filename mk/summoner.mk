@@ -33,7 +33,7 @@ endif
 # The daemon itself.  The control protocol's framing (tender/ctlproto.c)
 # comes from libtender.a: one implementation for both ends.
 SUMMONER_BIN := $(BUILD)/summoner
-SUMMONER_LIBS += -levent -lsqlite3 -ljson-c
+SUMMONER_LIBS += -levent -lsqlite3 -ljson-c -lsystemd
 # libvirt (summoner/virt_*.c): the C API, libvirt-qemu for monitor
 # commands, and libevent's pthreads support since libvirt calls the event
 # loop's functions from the threads that call libvirt.

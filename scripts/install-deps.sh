@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="
-make gcc libc6-dev binutils
+make gcc libc6-dev binutils libsystemd-dev systemd
 clang-format
 libcmocka-dev
 bison libldns-dev libevent-dev

@@ -25,6 +25,7 @@
 #include "journal.h"
 #include "log.h"
 #include "registry.h"
+#include "sdnotify.h"
 #include "server.h"
 #include "util.h"
 
@@ -327,9 +328,8 @@ apply(struct daemon *d, struct config *conf)
 	return 0;
 }
 
-/* SIGHUP and "summonerctl reload": 0, or -1 with the reason in err. */
 static int
-reload(struct daemon *d, char *err, size_t errlen)
+reload_conf(struct daemon *d, char *err, size_t errlen)
 {
 	struct config *conf;
 
@@ -354,6 +354,21 @@ reload(struct daemon *d, char *err, size_t errlen)
 	control_configured(d, conf);
 	log_info("reloaded %s", d->path);
 	return 0;
+}
+
+/* SIGHUP and "summonerctl reload": 0, or -1 with the reason in err.  The
+ * service manager hears of it either way. */
+static int
+reload(struct daemon *d, char *err, size_t errlen)
+{
+	int rc;
+
+	sdn_reloading();
+	rc = reload_conf(d, err, errlen);
+	sdn_reloaded(rc == 0 ? "serving; configuration reloaded"
+	                     : "serving; reload refused, the running "
+	                       "configuration stays");
+	return rc;
 }
 
 static void
@@ -401,6 +416,7 @@ on_term(evutil_socket_t sig, short what, void *arg)
 	d->stopping = true;
 	log_info("%s: stopping every instance",
 	    sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	sdn_stopping();
 	server_close(d->srv);
 	evtimer_add(d->ev_grace, &tv);
 	registry_shutdown(d->reg, all_stopped, d);
@@ -524,6 +540,7 @@ main(int argc, char **argv)
 	registry_recover(d.reg);
 	short_slice();
 	log_info("summoner started with %s (pid %ld)", d.path, (long)getpid());
+	sdn_ready(d.base, "serving");
 
 	event_base_dispatch(d.base);
 
@@ -540,6 +557,7 @@ main(int argc, char **argv)
 	event_free(d.ev_int);
 	event_free(d.ev_chld);
 	event_free(d.ev_grace);
+	sdn_free();
 	event_base_free(d.base);
 	return 0;
 }
