@@ -20,6 +20,43 @@
 #define DEFAULT_TENDER    "/usr/local/libexec/summoner-tender"
 #define DEFAULT_STATE_DIR "/var/lib/summoner"
 
+/*
+ * The tender installed beside the running daemon: PREFIX/sbin/summoner
+ * finds PREFIX/libexec/summoner-tender, whatever PREFIX `make install`
+ * used (docs/install.md), so an install needs no rebuild.  Else the
+ * documented default.  A new string, or NULL.
+ */
+static char *
+default_tender(void)
+{
+	char exe[4096], *slash, *path = NULL;
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", exe, sizeof(exe) - 1)) > 0) {
+		exe[n] = '\0';
+		if ((slash = strrchr(exe, '/')) != NULL) {
+			*slash = '\0';
+			if (asprintf(&path, "%s/../libexec/summoner-tender",
+			        exe) < 0)
+				path = NULL;
+			else if (access(path, X_OK) != 0) {
+				free(path);
+				path = NULL;
+			}
+		}
+	}
+	if (path != NULL) {
+		char *abs = realpath(path, NULL);
+
+		if (abs != NULL) {
+			free(path);
+			return abs;
+		}
+		return path;
+	}
+	return strdup(DEFAULT_TENDER);
+}
+
 void
 config_error(FILE *errs, const char *file, int line, const char *fmt, ...)
 {
@@ -49,7 +86,7 @@ config_new(void)
 	conf->max_concurrent_boots = 8;
 	conf->boot_rate = 10;
 	conf->memory_budget = 1ull << 30;
-	conf->tender = strdup(DEFAULT_TENDER);
+	conf->tender = default_tender();
 	conf->state_dir = strdup(DEFAULT_STATE_DIR);
 	conf->builtin = policy_builtin_new();
 	if (conf->tender == NULL || conf->state_dir == NULL ||
@@ -1034,6 +1071,10 @@ config_print(const struct config *conf, FILE *out)
 	fprintf(out, "\nstate-dir ");
 	print_string(out, conf->state_dir);
 	fputc('\n', out);
+	if (conf->metrics_ip.af != 0)
+		fprintf(out, "metrics on %s port %u\n",
+		    config_ip_str(&conf->metrics_ip, buf, sizeof(buf)),
+		    conf->metrics_port);
 	TAILQ_FOREACH(b, &conf->bridges, entry)
 	{
 		fprintf(out, "bridge ");

@@ -152,7 +152,13 @@ struct config {
 	char *default_policy_file;
 	int default_policy_line;
 	struct policy *builtin; /* POL_BUILTIN_NAME (docs/policies.md) */
+	/* `metrics on [ADDR [port N]]` (docs/config.md "metrics"): the
+	 * Prometheus endpoint; metrics_ip.af is 0 when off (the default) */
+	struct cfg_ip metrics_ip;
+	uint16_t metrics_port;
 };
+
+#define CFG_METRICS_PORT 9153 /* `metrics on` without a port */
 
 /*
  * Parse, default and validate the file at path.  Every error is printed to

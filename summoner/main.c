@@ -24,6 +24,7 @@
 #include "control.h"
 #include "journal.h"
 #include "log.h"
+#include "metrics.h"
 #include "registry.h"
 #include "sdnotify.h"
 #include "server.h"
@@ -69,6 +70,10 @@ static const char help_text[] =
     "                     the control socket summonerctl talks to (mode\n"
     "                     0600; docs/control-socket.md); STATE-DIR is the\n"
     "                     configuration's state-dir, created if missing\n"
+    "  http://ADDR:PORT/metrics\n"
+    "                     Prometheus metrics, when the configuration says\n"
+    "                     `metrics on [ADDR [port PORT]]` (127.0.0.1 port\n"
+    "                     9153 by default; docs/summoner.md \"Metrics\")\n"
     "\n"
     "Exit status: 0 after SIGTERM or a valid -n check, 1 for a bad\n"
     "configuration or a failed start (addresses that cannot be bound), 64\n"
@@ -82,6 +87,7 @@ struct daemon {
 	struct control *ctl;
 	char *ctl_state_dir; /* the state-dir the control socket is in */
 	struct journal *journal;
+	struct metrics *metrics; /* the /metrics endpoint, NULL when off */
 	struct event *ev_hup, *ev_term, *ev_int, *ev_chld, *ev_grace;
 	bool stopping;
 };
@@ -308,6 +314,21 @@ supervise_stop(struct daemon *d)
 	d->journal = NULL;
 }
 
+/* The metrics endpoint (metrics.h): 0, or -1 (logged) when it cannot be
+ * bound, which is a start-up error like a DNS address. */
+static int
+metrics_start(struct daemon *d, const struct config *conf)
+{
+	char err[256];
+
+	if (metrics_listen(
+	        &d->metrics, d->base, d->reg, conf, err, sizeof(err)) < 0) {
+		log_warnx("metrics: %s", err);
+		return -1;
+	}
+	return 0;
+}
+
 static int
 apply(struct daemon *d, struct config *conf)
 {
@@ -343,6 +364,7 @@ reload_conf(struct daemon *d, char *err, size_t errlen)
 		return -1;
 	}
 	control_reloaded(d, conf);
+	metrics_reloaded(d->metrics, conf);
 	if (apply(d, conf) < 0) {
 		log_warnx("reload failed: the running configuration stays");
 		snprintf(err, errlen,
@@ -516,8 +538,10 @@ main(int argc, char **argv)
 		event_base_free(d.base);
 		return 1;
 	}
-	if (supervise_start(&d, conf) < 0 || apply(&d, conf) < 0) {
+	if (supervise_start(&d, conf) < 0 || metrics_start(&d, conf) < 0 ||
+	    apply(&d, conf) < 0) {
 		log_warnx("not started");
+		metrics_free(d.metrics);
 		control_stop(&d);
 		registry_free(d.reg);
 		server_free(d.srv);
@@ -548,6 +572,7 @@ main(int argc, char **argv)
 	backend_exec_reap();
 	backend_hvt_reap();
 	control_stop(&d);
+	metrics_free(d.metrics);
 	registry_free(d.reg);
 	supervise_stop(&d);
 	backend_libvirt_shutdown();

@@ -71,6 +71,7 @@ static char *zname(const char *);
 static int addarg(char *);
 static void pwords_clear(void);
 static void policy_line(void);
+static void metrics_on(const char *, uint16_t);
 
 typedef struct {
 	union {
@@ -87,6 +88,7 @@ typedef struct {
 %token MAXINSTANCES MEMORY MEMBUDGET MINIMUM MNAME NET NS ON PERCLIENT
 %token PORT PREFIX READYAFTER READYDEADLINE REFRESH RETRY RNAME SERIAL SERVICE SOA
 %token STATEDIR TENDER TTL WARM ZONE POLICY DEFAULTPOLICY URI DOMAINXML
+%token METRICS
 %token <v.string> STRING
 %token <v.number> NUMBER
 %type <v.u64> size time
@@ -241,6 +243,30 @@ main		: LISTEN ON STRING port {
 			b->line = file->lineno;
 			TAILQ_INSERT_TAIL(&conf->bridges, b, entry);
 		} braddr
+		| METRICS ON		{ metrics_on("127.0.0.1", CFG_METRICS_PORT); }
+		| METRICS ON STRING {
+			metrics_on($3, CFG_METRICS_PORT);
+			FREE($3);
+		}
+		| METRICS ON STRING PORT NUMBER {
+			if ($5 < 1 || $5 > 65535) {
+				yyerror("invalid port: %" PRId64, $5);
+				FREE($3);
+				YYERROR;
+			}
+			metrics_on($3, (uint16_t)$5);
+			FREE($3);
+		}
+		| METRICS STRING {
+			/* "off" is a word, not a keyword: it stays free for
+			 * names elsewhere. */
+			if (strcmp($2, "off") != 0)
+				yyerror("metrics: expected on or off, not %s", $2);
+			else
+				memset(&conf->metrics_ip, 0,
+				    sizeof(conf->metrics_ip));
+			FREE($2);
+		}
 		| DEFAULTPOLICY STRING {
 			free(conf->default_policy);
 			conf->default_policy = $2;
@@ -687,6 +713,7 @@ static const struct keyword keywords[] = {
 	{ "max-instances", MAXINSTANCES },
 	{ "memory", MEMORY },
 	{ "memory-budget", MEMBUDGET },
+	{ "metrics", METRICS },
 	{ "minimum", MINIMUM },
 	{ "mname", MNAME },
 	{ "net", NET },
@@ -1009,6 +1036,17 @@ pwords_clear(void)
 		free(pwords[i]);
 	npwords = 0;
 	pwtoomany = 0;
+}
+
+/* `metrics on ADDR [port N]`: the last such line wins, as for tender. */
+static void
+metrics_on(const char *addr, uint16_t port)
+{
+	if (config_ip(addr, &conf->metrics_ip) == -1) {
+		yyerror("metrics: invalid address: %s", addr);
+		return;
+	}
+	conf->metrics_port = port;
 }
 
 /* One line of a policy block, in pwords. */

@@ -20,6 +20,7 @@
 
 #include "journal.h"
 #include "log.h"
+#include "metrics.h"
 #include "netdev.h"
 #include "policies/policy.h"
 #include "registry_int.h"
@@ -85,6 +86,10 @@ answer_all(struct svc *s, const struct dns_addrs *a)
 		event_del(s->deadline_ev);
 	while ((h = TAILQ_FIRST(&list)) != NULL) {
 		TAILQ_REMOVE(&list, h, entry);
+		if (a != NULL)
+			metrics_summon_answered(s->name,
+			    s->active != NULL && s->active->from_pool,
+			    h->t_arrival);
 		server_answer_held(s->reg->srv, h, a);
 	}
 }
@@ -469,6 +474,7 @@ summon(struct svc *s, const struct sockaddr *client)
 		in->from_pool = true;
 		r->nwarm--;
 		r->stats.summons_warm++;
+		metrics_summon(s->name, METRICS_SUMMON_WARM);
 		/* booting -> ready measures the summon, not the pool wait. */
 		in->st.t_state = in->t_summon = now_ns();
 		log_debug("instance %s#%u: summoned from the warm pool",
@@ -486,6 +492,7 @@ summon(struct svc *s, const struct sockaddr *client)
 		return -1;
 	}
 	r->stats.summons_cold++;
+	metrics_summon(s->name, METRICS_SUMMON_COLD);
 	in->t_summon = now_ns();
 	s->active = in;
 	return 0;
@@ -1191,8 +1198,10 @@ registry_hold(struct registry *r, void *service, struct held *h,
 	if (s->active == NULL) {
 		if (summon(s, client) < 0)
 			return -1;
-	} else
+	} else {
 		r->stats.summons_joined++;
+		metrics_summon(s->name, METRICS_SUMMON_COALESCED);
+	}
 	h->deadline = h->t_arrival + s->conf->ready_deadline * NS_PER_MS;
 	was_empty = TAILQ_EMPTY(&s->held);
 	TAILQ_INSERT_TAIL(&s->held, h, entry);

@@ -27,6 +27,7 @@
 #include <event2/event.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "registry.h"
 #include "server.h"
 
@@ -163,6 +164,7 @@ udp_cb(evutil_socket_t fd, short what, void *arg)
 				v = dns_answer_servfail(&q, s->out_buf[nout],
 				    sizeof(s->out_buf[nout]), &outlen);
 			}
+			metrics_dns_query(&q, v, s->out_buf[nout], outlen);
 			if (v != DNS_REPLY) {
 				s->stats.dropped++;
 				continue;
@@ -278,6 +280,7 @@ conn_read_cb(struct bufferevent *bev, void *arg)
 			v = dns_answer_servfail(
 			    &q, s->tcp_out, DNS_TCP_MAX, &outlen);
 		}
+		metrics_dns_query(&q, v, s->tcp_out, outlen);
 		if (v != DNS_REPLY) {
 			/* Nothing to say to a response or a runt: a stream
 			 * that carries them is not a DNS client. */
@@ -385,6 +388,7 @@ server_answer_held(
 	else
 		v = dns_answer_servfail(
 		    &h->q, s->tcp_out, DNS_TCP_MAX, &outlen);
+	metrics_dns_query(&h->q, v, s->tcp_out, outlen);
 	if (h->conn != NULL) {
 		struct tcpconn *c = h->conn;
 

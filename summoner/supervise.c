@@ -31,6 +31,7 @@
 
 #include "journal.h"
 #include "log.h"
+#include "metrics.h"
 #include "netdev.h"
 #include "policies/policy.h"
 #include "registry_int.h"
@@ -161,6 +162,7 @@ health_cb(evutil_socket_t fd, short what, void *arg)
 	in->t_fault = now;
 	if (v == HEALTH_MISS) {
 		in->misses++;
+		metrics_heartbeat_miss(in->svc->name);
 		pe_init(&pe, in, POL_EV_HEARTBEAT_MISS);
 		snprintf(why, sizeof(why),
 		    "heartbeat-miss: none for %" PRIu64 " ms (%" PRIu64
@@ -249,6 +251,7 @@ sup_fault(struct inst *in, const struct bevent *ev)
 	snprintf(in->fault_kind, sizeof(in->fault_kind), "%s",
 	    pol_event_name((unsigned)in->pending));
 	in->svc->faults++;
+	metrics_fault(in->svc->name, in->fault_kind);
 	sup_log(in->svc, in->st.id, SVC_LOG_SUMMONER, "%s", in->fault);
 }
 
@@ -586,6 +589,8 @@ decide(
 	if (r->journal != NULL)
 		journal_decision(r->journal, s->name, in->st.id,
 		    pol_event_name(pe->kind), pol_action_name(d.action), d.why);
+	metrics_decision(
+	    s->name, pol_event_name(pe->kind), pol_action_name(d.action));
 	snprintf(why, sizeof(why), "%s", what);
 
 	if (d.action == POL_IGNORE && !fault) {
