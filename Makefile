@@ -4,6 +4,8 @@
 #   make test         install missing packages, build, run every test
 #   make run          install, build, and run the summoner on
 #                     config/summoner.conf (127.0.0.1 port 5353) until Ctrl-C
+#   make install      install under PREFIX (/usr/local), DESTDIR for staging;
+#                     make uninstall removes it (docs/install.md)
 #   make lint         check formatting with clang-format
 #   make bench        run the benchmarks under tests/bench/
 #   make SANITIZE=1   host-side code built with ASan + UBSan (guests stay
@@ -75,6 +77,7 @@ include mk/summoner.mk
 include mk/summonerctl.mk
 include mk/guests.mk
 include mk/tests.mk
+include mk/install.mk
 
 .DEFAULT_GOAL := all
 .PHONY: all deps test run lint format bench clean
@@ -98,6 +101,7 @@ bench: all
 	$(Q)tests/bench/qps $(BUILD)
 	$(Q)tests/bench/supervise $(BUILD)
 	$(Q)tests/bench/journal $(BUILD)
+	$(Q)tests/bench/backends $(BUILD)
 	$(Q)tests/bench/first-byte $(BUILD)
 
 LINT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)

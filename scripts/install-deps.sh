@@ -18,6 +18,7 @@ libmnl-dev
 gdb netcat-openbsd
 curl socat apache2-utils wrk python3
 qemu-system-x86 libvirt-dev libvirt-daemon libvirt-daemon-driver-qemu libvirt-daemon-system libvirt-clients
+man-db groff-base mandoc
 "
 
 missing=""
