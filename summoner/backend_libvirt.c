@@ -2,12 +2,15 @@
  * backend_libvirt.c: instances run as transient libvirt domains.
  *
  * Each boot creates a domain from the service's XML template (or the
- * built-in microvm one, libvirt_xml.h) named summoner-<service>-<id>-<n>,
- * n counting this daemon's domains so that a restarted instance never
- * meets the events of its previous domain.  libvirt's calls are
- * synchronous (virDomainCreateXML: 0.3-1.1 s), so every call that acts on
- * a domain runs on a thread of its own with its own connection reference
- * (virt_conn_ref()), and its result comes back to the loop through an
+ * built-in microvm one, libvirt_xml.h) named
+ * summoner-<service>-<id>-<n>-<tag>: n counts this daemon's domains so that
+ * a restarted instance never meets the events of its previous domain, tag
+ * marks this daemon's (a hash of its state directory), so that the
+ * reconcile after a reconnect, and the first boot on a connection, destroy
+ * only this daemon's orphans, never another summoner's domains.  libvirt's
+ * calls are synchronous (virDomainCreateXML: 0.3-1.1 s), so every call that
+ * acts on a domain runs on a thread of its own with its own connection
+ * reference (virt_conn_ref()), and its result comes back to the loop through an
  * event the thread makes active: the loop never waits for libvirtd.
  *
  * The domain is created paused and let run only once the summoner is
@@ -20,27 +23,50 @@
  * status is the X_EXIT=N the guest sent on COM2 just before, so COM2 is
  * drained before a STOPPED or CRASHED event is acted on.
  *
- * Not in this slice: `domain NAME` (starting a defined domain), gdb_open
- * (HMP gdbserver) and core dumps, net and block devices.
+ * A fault freezes the domain (on_crash preserve keeps a panicked guest
+ * paused; a FAULT= notify is suspended) and a capture job writes the
+ * fault directory as the tender does (docs/fault-report.md): a memory-only
+ * core from libvirtd, patched so that gdb reads it at guest addresses with
+ * the fault's registers, console.txt from a tail of COM1, report.json,
+ * and a backtrace walked over the core and symbolised against the image
+ * (libvirt_core.h, libvirt_report.h).  CAPTURED carries it in the
+ * tender's text, so signatures agree across backends.  Quarantine opens
+ * QEMU's gdbserver through the monitor in a directory QEMU's user owns
+ * and writes the fault's registers into the frozen vCPU (libvirt_gdb.h);
+ * the policy's stop destroys the domain.  docs/libvirt.md, "Quarantine".
+ *
+ * Not in this slice: `domain NAME` (starting a defined domain), net and
+ * block devices.
  */
+#include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include <event2/event.h>
+#include <libvirt/libvirt-qemu.h>
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>
 
 #include "backend.h"
 #include "config.h"
 #include "health/health.h"
+#include "libvirt_core.h"
+#include "libvirt_gdb.h"
+#include "libvirt_report.h"
 #include "libvirt_uart.h"
 #include "libvirt_xml.h"
 #include "log.h"
@@ -63,10 +89,47 @@ enum lv_op {
 	OP_SUSPEND,
 	OP_RESUME,
 	OP_LIST,
+	OP_CAPTURE, /* a fault's core, console.txt, report.json */
+	OP_GDB,     /* open QEMU's gdbserver on the frozen domain */
 };
 
-static const char *const op_names[] = {
-    "create", "start", "shutdown", "destroy", "suspend", "resume", "list"};
+static const char *const op_names[] = {"create", "start", "shutdown", "destroy",
+    "suspend", "resume", "list", "capture", "gdbserver"};
+
+#define GDB_REPLY_MS 3000 /* QEMU's stub answers in microseconds */
+
+/* What a capture needs (copied: the worker never reads the lvdom) and
+ * what it found.  Register arrays are in report order (libvirt_report.h:
+ * rax..r15, rip, rflags), which is also gdb's (libvirt_gdb.h). */
+struct lv_cap {
+	char dir[256];
+	char image[4096];
+	char msg[160];
+	unsigned kind;
+	struct ctl_fault f;
+	bool have_frame;
+	char *tail; /* the console's last bytes */
+	size_t taillen;
+	uint64_t console_total, t_fault;
+	/* results */
+	unsigned flags; /* CTL_CAPTURED_* */
+	struct lv_frame frames[LV_FRAMES_MAX];
+	unsigned nframes;
+	uint64_t regs[LV_REP_NREGS];
+	bool set[LV_REP_NREGS]; /* known from the guest (or unwound) */
+	uint64_t core_bytes, core_ns;
+	char why[512]; /* what was not written, and why */
+};
+
+/* An OP_GDB's input and output. */
+struct lv_gdbjob {
+	uint64_t regs[LV_REP_NREGS];
+	bool set[LV_REP_NREGS];
+	char dir[64];   /* the socket's directory, made here */
+	char addr[128]; /* for gdb's "target remote" */
+	char note[256]; /* a register write that failed (not fatal) */
+	uint64_t ms;
+};
 
 struct lvdom;
 
@@ -85,6 +148,8 @@ struct lv_job {
 	int nnames;
 	uint64_t t0, t1;
 	struct event *done_ev;
+	struct lv_cap *cap;    /* OP_CAPTURE */
+	struct lv_gdbjob *gdb; /* OP_GDB */
 };
 
 /* A serial port the summoner reads. */
@@ -106,20 +171,74 @@ struct lvdom {
 	int exit_code;
 	unsigned jobs; /* in flight: the record lives until they are done */
 	uint64_t t_boot, beats;
+	uint64_t t_created; /* when virDomainCreateXML returned */
 	struct event *kill_ev;
 	struct lv_port con, hb;
 	struct backend_lines lines; /* COM1, cut into lines */
 	struct lv_uart uart;
 	struct ctl_fault frame; /* the last F frame, for the panic */
 	char frame_msg[160];
+	char image[4096];    /* absolute: for symbols */
+	struct lv_tail tail; /* COM1's last 8 KB, for console.txt */
+	bool frozen;         /* suspended for a debugger */
+	bool capturing, gdb_busy;
+	uint64_t regs[LV_REP_NREGS]; /* the fault's, once captured */
+	bool regs_set[LV_REP_NREGS];
+	char gdb_dir[64]; /* the gdb socket's directory, removed at release */
 };
 
 static LIST_HEAD(, lvdom) doms = LIST_HEAD_INITIALIZER(doms);
 static struct event_base *lv_base;
 static bool lv_ok;
 static unsigned lv_seq;
+/*
+ * This daemon's mark on its domains' names (the end of the name): a hash
+ * of its state directory (8 hex digits), then 4 random ones for this run.
+ * Two summoners sharing one libvirtd never take each other's domains for
+ * orphans; a daemon restarted on the same state directory recognises what
+ * its predecessor left by the first 8, and never reuses a name that may
+ * still be on its way out (whose events would reach the new instance).
+ * Empty until the first boot, when the state directory is known.
+ */
+#define TAG_DIR 8
+static char lv_tag[16];
+/* Connections already reconciled once (the first boot on each). */
+#define LV_MAX_CONNS 16
+static struct virt_conn *lv_seen[LV_MAX_CONNS];
+
+/* Whether a domain name is of this state directory's daemons, this run
+ * or an earlier one: summoner-...-TAG with the same first 8 digits. */
+static bool
+ours(const char *name)
+{
+	size_t n = strlen(name), t = strlen(lv_tag);
+
+	return t > TAG_DIR &&
+	       strncmp(name, DOM_PREFIX, strlen(DOM_PREFIX)) == 0 &&
+	       n > strlen(DOM_PREFIX) + t + 1 && name[n - t - 1] == '-' &&
+	       strncmp(name + n - t, lv_tag, TAG_DIR) == 0;
+}
+
+/* FNV-1a over the state directory (its real path when it has one), and
+ * this run's random part. */
+static void
+tag_set(const char *state_dir)
+{
+	char *abs = realpath(state_dir, NULL);
+	const char *p = abs != NULL ? abs : state_dir;
+	uint32_t h = 2166136261u;
+	uint16_t run;
+
+	for (; *p != '\0'; p++)
+		h = (h ^ (uint8_t)*p) * 16777619u;
+	if (getrandom(&run, sizeof(run), 0) != sizeof(run))
+		run = (uint16_t)(getpid() ^ instance_clock());
+	snprintf(lv_tag, sizeof(lv_tag), "%08" PRIx32 "%04x", h, run);
+	free(abs);
+}
 
 static void lv_free(struct lvdom *d);
+static int capture_start(struct lvdom *d, unsigned kind, const char *msg);
 
 /* ---- events to the registry ---- */
 
@@ -150,8 +269,12 @@ emit_fault(struct lvdom *d, unsigned kind, const struct ctl_fault *frame,
 	registry_backend_event(d->in, &ev);
 	if (kind == CTL_FAULT_DUMP || d->in == NULL)
 		return;
-	/* Nothing is captured here (no core in this slice): say so at once
-	 * so that the policy decides now rather than at the exit. */
+	/* The domain is frozen (pvpanic with on_crash preserve; a running
+	 * one is suspended by the capture): capture before the decision. */
+	if (d->created && !d->exited && capture_start(d, kind, msg) == 0)
+		return;
+	/* Gone, or the capture could not start: nothing is captured; say
+	 * so at once so that the policy decides now, not at the exit. */
 	memset(&ev, 0, sizeof(ev));
 	ev.type = CTL_CAPTURED;
 	ev.t_ns = instance_clock();
@@ -385,9 +508,10 @@ port_read(struct lvdom *d, struct lv_port *pt, size_t limit)
 			return;
 		}
 		got += (size_t)n;
-		if (pt == &d->con)
+		if (pt == &d->con) {
+			lv_tail_add(&d->tail, buf, (size_t)n);
 			backend_lines_take(&d->lines, d->in, buf, (size_t)n);
-		else
+		} else
 			lv_uart_feed(&d->uart, buf, (size_t)n, on_frame, d);
 	}
 }
@@ -453,6 +577,18 @@ drain(struct lvdom *d)
 
 static void job_done_cb(evutil_socket_t fd, short what, void *arg);
 
+/* The gdb socket's directory and what QEMU left in it. */
+static void
+gdb_rmdir(const char *dir)
+{
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s/gdb.sock", dir);
+	unlink(p);
+	if (rmdir(dir) < 0 && errno != ENOENT)
+		log_warn("rmdir %s", dir);
+}
+
 static void
 job_error(struct lv_job *j, const char *what)
 {
@@ -478,8 +614,7 @@ job_list(struct lv_job *j)
 		for (i = 0; i < n; i++) {
 			const char *nm = virDomainGetName(list[i]);
 
-			if (nm != NULL &&
-			    strncmp(nm, DOM_PREFIX, strlen(DOM_PREFIX)) == 0 &&
+			if (nm != NULL && ours(nm) &&
 			    (j->names[k] = strdup(nm)) != NULL)
 				k++;
 		}
@@ -491,6 +626,347 @@ job_list(struct lv_job *j)
 	for (i = 0; i < n; i++)
 		virDomainFree(list[i]);
 	free(list);
+}
+
+/* Let a running domain stop where it is (a FAULT= notify, a hang under
+ * quarantine): a capture and a debugger want a frozen guest. */
+static void
+freeze(struct lv_job *j, virDomainPtr dom)
+{
+	int state = 0, reason = 0;
+
+	if (virDomainGetState(dom, &state, &reason, 0) == 0 &&
+	    state == VIR_DOMAIN_RUNNING && virDomainSuspend(dom) < 0)
+		job_error(j, "virDomainSuspend");
+}
+
+static void why_add(struct lv_cap *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+why_add(struct lv_cap *c, const char *fmt, ...)
+{
+	size_t n = strlen(c->why);
+	va_list ap;
+
+	if (n > 0 && n + 2 < sizeof(c->why)) {
+		c->why[n++] = ';';
+		c->why[n++] = ' ';
+		c->why[n] = '\0';
+	}
+	va_start(ap, fmt);
+	vsnprintf(c->why + n, sizeof(c->why) - n, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Which registers the fault knows (docs/fault-report.md, "registers"):
+ * a full report from the guest (an exception's trap frame, hb_fault()),
+ * or Solo5's abort cookie (rip, rsp, rflags) whose rbp is unwound from
+ * the vCPU's frame chain; the rest is the vCPU's, from the core.
+ */
+static void
+fault_regs(struct lv_cap *c, const struct lv_core *core, const uint64_t *ur,
+    bool have_ur, const char **from)
+{
+	static const int ur_of[LV_REP_NREGS] = {LV_UR_RAX, LV_UR_RBX, LV_UR_RCX,
+	    LV_UR_RDX, LV_UR_RSI, LV_UR_RDI, LV_UR_RBP, LV_UR_RSP, LV_UR_R8,
+	    LV_UR_R9, LV_UR_R10, LV_UR_R11, LV_UR_R12, LV_UR_R13, LV_UR_R14,
+	    LV_UR_R15, LV_UR_RIP, LV_UR_EFLAGS};
+	const struct ctl_fault *f = &c->f;
+	bool full = c->have_frame && f->regs[6] != 0 && f->regs[7] != 0;
+	int i;
+
+	for (i = 0; i < LV_REP_NREGS; i++) {
+		c->regs[i] = have_ur ? ur[ur_of[i]] : 0;
+		from[i] = have_ur ? "vcpu" : NULL;
+		c->set[i] = false;
+	}
+	if (!c->have_frame)
+		return;
+	for (i = 0; i < LV_REP_NREGS; i++) {
+		if (!full && i != 7 && i < 16)
+			continue;
+		c->regs[i] = i < 16 ? f->regs[i] : i == 16 ? f->rip : f->rflags;
+		from[i] = "guest";
+		c->set[i] = true;
+	}
+	if (!full && have_ur) {
+		uint64_t rbp = lv_unwind_rbp(core, ur[LV_UR_RBP], f->regs[7]);
+
+		if (rbp != 0) {
+			c->regs[6] = rbp;
+			from[6] = "unwound";
+			c->set[6] = true;
+		}
+	}
+}
+
+static int
+write_tail(const char *path, const char *p, size_t len)
+{
+	int fd, e;
+
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600)) <
+	    0)
+		return -1;
+	if (write(fd, p, len) != (ssize_t)len) {
+		e = errno != 0 ? errno : EIO;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
+/*
+ * The fault's artifacts, in the tender's order: core, console.txt,
+ * report.json (which lists the others).  A file that cannot be written is
+ * left out and the reason kept for the log: the capture never fails as a
+ * whole, so the instance is always decided.
+ */
+static void
+job_capture(struct lv_job *j, virDomainPtr dom)
+{
+	static const int ur_set[LV_REP_NREGS] = {LV_UR_RAX, LV_UR_RBX,
+	    LV_UR_RCX, LV_UR_RDX, LV_UR_RSI, LV_UR_RDI, LV_UR_RBP, LV_UR_RSP,
+	    LV_UR_R8, LV_UR_R9, LV_UR_R10, LV_UR_R11, LV_UR_R12, LV_UR_R13,
+	    LV_UR_R14, LV_UR_R15, LV_UR_RIP, LV_UR_EFLAGS};
+	struct lv_cap *c = j->cap;
+	struct lv_core core;
+	struct lv_syms *syms = NULL;
+	struct lv_report r;
+	const char *from[LV_REP_NREGS];
+	uint64_t ur[27], fix[27], t0;
+	bool have_ur = false, fixset[27];
+	char path[300], err[300];
+	struct stat st;
+	int i;
+
+	memset(&core, 0, sizeof(core));
+	core.fd = -1;
+	memset(ur, 0, sizeof(ur));
+	if (dom != NULL)
+		freeze(j, dom);
+	if (mkdir_p(c->dir, 0700) < 0) {
+		why_add(c, "%s: %s", c->dir, strerror(errno));
+		c->dir[0] = '\0';
+		goto symbols;
+	}
+	snprintf(path, sizeof(path), "%s/core", c->dir);
+	t0 = instance_clock();
+	if (dom == NULL)
+		why_add(c, "core: the domain is gone");
+	else if (virDomainCoreDumpWithFormat(dom, path,
+	             VIR_DOMAIN_CORE_DUMP_FORMAT_RAW,
+	             VIR_DUMP_MEMORY_ONLY) < 0) {
+		const char *m = virGetLastErrorMessage();
+
+		why_add(c, "core: %s", m != NULL ? m : "dump failed");
+		unlink(path);
+	} else if (lv_core_open(&core, path, true, err, sizeof(err)) < 0) {
+		why_add(c, "core: %s", err);
+	} else {
+		c->flags |= CTL_CAPTURED_CORE;
+		c->core_bytes = core.bytes;
+		chmod(path, 0600);
+		have_ur = lv_core_regs(&core, ur) == 0;
+	}
+	c->core_ns = instance_clock() - t0;
+symbols:
+	if ((syms = lv_syms_load(c->image)) == NULL)
+		why_add(c, "symbols of %s: %s", c->image, strerror(errno));
+	fault_regs(c, &core, ur, have_ur, from);
+	if (c->flags & CTL_CAPTURED_CORE) {
+		/* gdb IMAGE CORE then starts where the fault was. */
+		memset(fixset, 0, sizeof(fixset));
+		for (i = 0; i < LV_REP_NREGS; i++) {
+			fix[ur_set[i]] = c->regs[i];
+			fixset[ur_set[i]] = c->set[i];
+		}
+		if (lv_core_fix(&core, fix, fixset) < 0)
+			why_add(c, "core: patch: %s", strerror(errno));
+	}
+	if (c->have_frame || have_ur)
+		c->nframes = lv_backtrace(&core, syms, c->regs[16], c->regs[6],
+		    c->frames, LV_FRAMES_MAX);
+	if (c->dir[0] == '\0')
+		goto out;
+	snprintf(path, sizeof(path), "%s/console.txt", c->dir);
+	if (write_tail(path, c->tail, c->taillen) == 0)
+		c->flags |= CTL_CAPTURED_TAIL;
+	else
+		why_add(c, "console.txt: %s", strerror(errno));
+
+	memset(&r, 0, sizeof(r));
+	r.domain = j->name;
+	r.image = c->image;
+	r.dir = c->dir;
+	r.message = c->msg;
+	r.kind = c->kind;
+	r.vector = c->have_frame && c->f.kind == CTL_FAULT_EXCEPTION
+	               ? (long)c->f.vector
+	               : -1;
+	r.error_code = c->f.error_code;
+	r.cr2 = c->f.cr2;
+	r.source = c->have_frame ? (have_ur ? "guest+vcpu" : "guest") : "vcpu";
+	memcpy(r.regs, c->regs, sizeof(r.regs));
+	memcpy(r.from, from, sizeof(r.from));
+	if ((r.have_vcpu = have_ur))
+		for (i = 0; i < LV_REP_NREGS; i++)
+			r.vcpu[i] = ur[ur_set[i]];
+	r.frames = c->frames;
+	r.nframes = c->nframes;
+	r.core = (c->flags & CTL_CAPTURED_CORE) != 0;
+	r.tail = (c->flags & CTL_CAPTURED_TAIL) != 0;
+	r.core_bytes = c->core_bytes;
+	snprintf(path, sizeof(path), "%s/core", c->dir);
+	r.core_file_bytes =
+	    r.core && stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
+	r.console_bytes = c->console_total;
+	r.fault_ns = c->t_fault;
+	r.core_ns = c->core_ns;
+	r.captured_ns = instance_clock();
+	r.errors = c->why;
+	if (lv_report_write(&r) == 0)
+		c->flags |= CTL_CAPTURED_REPORT;
+	else
+		why_add(c, "report.json: %s", strerror(errno));
+out:
+	lv_core_close(&core);
+	lv_syms_free(syms);
+}
+
+/* A port on 127.0.0.1 nobody listens on now (the stub binds it next). */
+static int
+free_port(void)
+{
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+	int fd, port = -1;
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0)
+		return -1;
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0 &&
+	    getsockname(fd, (struct sockaddr *)&sin, &len) == 0)
+		port = ntohs(sin.sin_port);
+	close(fd);
+	return port;
+}
+
+/* QEMU's user and group from the domain's DAC label ("+UID:+GID"). */
+static int
+qemu_owner(virDomainPtr dom, uid_t *uid, gid_t *gid)
+{
+	virSecurityLabelPtr labels = NULL;
+	unsigned u, g;
+	int n, i, rc = -1;
+
+	if ((n = virDomainGetSecurityLabelList(dom, &labels)) < 0)
+		return -1;
+	for (i = 0; i < n && rc < 0; i++)
+		if (sscanf(labels[i].label, "+%u:+%u", &u, &g) == 2) {
+			*uid = (uid_t)u;
+			*gid = (gid_t)g;
+			rc = 0;
+		}
+	free(labels);
+	return rc;
+}
+
+/* One HMP gdbserver command; 0 when QEMU says it waits, else -1 with
+ * QEMU's words (HMP reports failures as text, not as a failed call). */
+static int
+hmp_gdbserver(struct lv_job *j, virDomainPtr dom, const char *dev)
+{
+	char cmd[200], *out = NULL;
+	size_t n;
+	int rc = -1;
+
+	snprintf(cmd, sizeof(cmd), "gdbserver %s", dev);
+	if (virDomainQemuMonitorCommand(
+	        dom, cmd, &out, VIR_DOMAIN_QEMU_MONITOR_COMMAND_HMP) < 0) {
+		job_error(j, "gdbserver");
+		return -1;
+	}
+	if (out != NULL && strstr(out, "Waiting for gdb connection") != NULL)
+		rc = 0;
+	else {
+		n = out != NULL ? strcspn(out, "\r\n") : 0;
+		snprintf(j->err, sizeof(j->err), "gdbserver %s: %.*s", dev,
+		    (int)(n < 200 ? n : 200), out != NULL ? out : "");
+		j->rc = -1;
+	}
+	free(out);
+	return rc;
+}
+
+/*
+ * QEMU runs as another user (docs/libvirt.md, "Security drivers"), so the
+ * stub's socket goes into a fresh directory under /tmp owned by that
+ * user, mode 0700, and the socket is made 0600 once bound: only QEMU and
+ * root reach it.  Without a DAC label (another security model, a remote
+ * host) the stub listens on 127.0.0.1 instead.
+ */
+static void
+job_gdb(struct lv_job *j, virDomainPtr dom)
+{
+	struct lv_gdbjob *g = j->gdb;
+	char dev[160], sock[128];
+	uint64_t t0 = instance_clock();
+	uid_t uid;
+	gid_t gid;
+	int port;
+	bool any = false;
+
+	freeze(j, dom);
+	if (j->rc < 0)
+		return;
+	snprintf(g->dir, sizeof(g->dir), "/tmp/summoner-gdb-XXXXXX");
+	if (qemu_owner(dom, &uid, &gid) == 0 && mkdtemp(g->dir) != NULL) {
+		snprintf(sock, sizeof(sock), "%s/gdb.sock", g->dir);
+		snprintf(dev, sizeof(dev), "unix:%s,server=on,wait=off", sock);
+		if (chown(g->dir, uid, gid) == 0 &&
+		    hmp_gdbserver(j, dom, dev) == 0) {
+			if (chmod(sock, 0600) < 0)
+				log_debug(
+				    "chmod %s: %s", sock, strerror(errno));
+			snprintf(g->addr, sizeof(g->addr), "%s", sock);
+		} else
+			rmdir(g->dir);
+	} else
+		g->dir[0] = '\0';
+	if (g->addr[0] == '\0') {
+		if (g->dir[0] != '\0')
+			log_debug("libvirt: %s: unix gdbserver failed (%s): "
+			          "trying 127.0.0.1",
+			    j->name, j->err);
+		g->dir[0] = '\0';
+		j->rc = 0;
+		j->err[0] = '\0';
+		if ((port = free_port()) < 0) {
+			snprintf(j->err, sizeof(j->err), "no free port: %s",
+			    strerror(errno));
+			j->rc = -1;
+			return;
+		}
+		snprintf(dev, sizeof(dev),
+		    "tcp:127.0.0.1:%d,server=on,wait=off", port);
+		if (hmp_gdbserver(j, dom, dev) < 0)
+			return;
+		snprintf(g->addr, sizeof(g->addr), "127.0.0.1:%d", port);
+	}
+	for (int i = 0; i < LV_REP_NREGS; i++)
+		any = any || g->set[i];
+	if (any && lv_gdb_set_regs(g->addr, g->regs, g->set, GDB_REPLY_MS,
+	               g->note, sizeof(g->note)) < 0)
+		log_debug("libvirt: %s: %s", j->name, g->note);
+	else
+		g->note[0] = '\0';
+	g->ms = (instance_clock() - t0) / 1000000;
 }
 
 static void *
@@ -529,6 +1005,13 @@ job_run(void *arg)
 			job_error(j, "virDomainShutdown");
 		else if (j->op == OP_DESTROY && virDomainDestroy(dom) < 0)
 			job_error(j, "virDomainDestroy");
+		else if (j->op == OP_GDB)
+			job_gdb(j, dom);
+		break;
+	case OP_CAPTURE:
+		/* A domain already gone still gets its console and report. */
+		dom = virDomainLookupByName(j->conn, j->name);
+		job_capture(j, dom);
 		break;
 	}
 	if (dom != NULL)
@@ -539,10 +1022,11 @@ job_run(void *arg)
 }
 
 /* Start op on a thread of its own.  d may be NULL (a list, an orphan's
- * destroy).  0, or -1 (logged) when it could not be started. */
+ * destroy); cap and gdb are OP_CAPTURE's and OP_GDB's (the job's once
+ * started).  0, or -1 (logged) when it could not be started. */
 static int
-job_start(struct virt_conn *vc, struct lvdom *d, enum lv_op op,
-    const char *name, char *xml)
+job_start_with(struct virt_conn *vc, struct lvdom *d, enum lv_op op,
+    const char *name, char *xml, struct lv_cap *cap, struct lv_gdbjob *gdb)
 {
 	struct lv_job *j;
 	pthread_attr_t at;
@@ -555,6 +1039,8 @@ job_start(struct virt_conn *vc, struct lvdom *d, enum lv_op op,
 	j->d = d;
 	j->vc = vc;
 	j->xml = xml;
+	j->cap = cap;
+	j->gdb = gdb;
 	snprintf(j->name, sizeof(j->name), "%s", name != NULL ? name : "");
 	if ((j->conn = virt_conn_ref(vc)) == NULL) {
 		log_warnx("libvirt %s: %s %s: the connection is down",
@@ -576,6 +1062,11 @@ job_start(struct virt_conn *vc, struct lvdom *d, enum lv_op op,
 		d->jobs++;
 	return 0;
 fail:
+	if (j != NULL) { /* the caller keeps what it passed */
+		j->cap = NULL;
+		j->gdb = NULL;
+		j->xml = NULL;
+	}
 	log_warn("libvirt: %s %s", op_names[op], name != NULL ? name : "");
 	if (j != NULL) {
 		if (j->conn != NULL)
@@ -587,8 +1078,17 @@ fail:
 	return -1;
 }
 
+static int
+job_start(struct virt_conn *vc, struct lvdom *d, enum lv_op op,
+    const char *name, char *xml)
+{
+	return job_start_with(vc, d, op, name, xml, NULL, NULL);
+}
+
 static void reconcile_done(struct lv_job *j);
 static void create_done(struct lvdom *d, struct lv_job *j);
+static void capture_done(struct lvdom *d, struct lv_job *j);
+static void gdb_done(struct lvdom *d, struct lv_job *j);
 
 static void
 job_done_cb(evutil_socket_t fd, short what, void *arg)
@@ -601,11 +1101,13 @@ job_done_cb(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	log_debug("libvirt: %s %s: %s in %" PRIu64 " ms", op_names[j->op],
 	    j->name, j->rc == 0 ? "done" : j->err, (j->t1 - j->t0) / 1000000);
-	if (d != NULL)
-		d->jobs--;
 	if (j->op == OP_LIST) {
 		if (j->rc == 0)
 			reconcile_done(j);
+	} else if (d != NULL && d->in == NULL && j->op == OP_GDB &&
+	           j->gdb->dir[0] != '\0') {
+		/* Released meanwhile: the socket's directory is ours to go. */
+		gdb_rmdir(j->gdb->dir);
 	} else if (d != NULL && d->in != NULL) {
 		switch (j->op) {
 		case OP_CREATE:
@@ -617,6 +1119,12 @@ job_done_cb(evutil_socket_t fd, short what, void *arg)
 			else
 				log_warnx("instance %s#%u: %s",
 				    d->in->svc->name, d->in->st.id, j->err);
+			break;
+		case OP_CAPTURE:
+			capture_done(d, j);
+			break;
+		case OP_GDB:
+			gdb_done(d, j);
 			break;
 		case OP_SUSPEND:
 		case OP_RESUME:
@@ -634,13 +1142,19 @@ job_done_cb(evutil_socket_t fd, short what, void *arg)
 			break;
 		}
 	}
-	if (d != NULL && d->in == NULL && d->jobs == 0)
+	/* Counted until here: what the result set off (an EXITED, then the
+	 * registry's release) must not free d under this function. */
+	if (d != NULL && --d->jobs == 0 && d->in == NULL)
 		lv_free(d);
 	virConnectClose(j->conn);
 	for (i = 0; i < j->nnames; i++)
 		free(j->names[i]);
 	free(j->names);
 	free(j->xml);
+	if (j->cap != NULL)
+		free(j->cap->tail);
+	free(j->cap);
+	free(j->gdb);
 	event_free(j->done_ev);
 	free(j);
 }
@@ -731,6 +1245,7 @@ create_done(struct lvdom *d, struct lv_job *j)
 		return;
 	}
 	d->created = true;
+	d->t_created = j->t1;
 	log_info("instance %s#%u: domain %s created in %" PRIu64 " ms",
 	    in->svc->name, in->st.id, d->name, (j->t1 - j->t0) / 1000000);
 	if (d->stop_wanted) {
@@ -761,7 +1276,126 @@ create_done(struct lvdom *d, struct lv_job *j)
 		finish(d, -1, "could not be let run");
 }
 
-/* ---- libvirt's events ---- */
+/* ---- fault capture and the debugger ---- */
+
+/* Start the capture of d's fault (kind, msg: the FAULT event's).  0, or
+ * -1 when it could not start (nothing captured). */
+static int
+capture_start(struct lvdom *d, unsigned kind, const char *msg)
+{
+	struct inst *in = d->in;
+	struct lv_cap *c;
+
+	if (in->fault_dir[0] == '\0' || d->capturing)
+		return -1;
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		return -1;
+	if ((c->tail = malloc(LV_TAIL_BYTES)) == NULL) {
+		free(c);
+		return -1;
+	}
+	c->taillen = lv_tail_copy(&d->tail, c->tail);
+	c->console_total = d->tail.total;
+	snprintf(c->dir, sizeof(c->dir), "%s", in->fault_dir);
+	snprintf(c->image, sizeof(c->image), "%s", d->image);
+	snprintf(c->msg, sizeof(c->msg), "%s", msg);
+	c->kind = kind;
+	c->have_frame = d->have_frame;
+	if (d->have_frame)
+		c->f = d->frame;
+	c->t_fault = instance_clock();
+	if (job_start_with(d->vc, d, OP_CAPTURE, d->name, NULL, c, NULL) < 0) {
+		free(c->tail);
+		free(c);
+		return -1;
+	}
+	d->capturing = true;
+	return 0;
+}
+
+/* The artifacts are written: CAPTURED as the tender's ev_captured() makes
+ * it (the directory, then one line per frame), so that the supervisor
+ * signs and decides the same way for both backends. */
+static void
+capture_done(struct lvdom *d, struct lv_job *j)
+{
+	struct lv_cap *c = j->cap;
+	struct inst *in = d->in;
+	struct bevent ev;
+	char text[CTL_MAX_TEXT], line[LV_FUNC_MAX + 64];
+	size_t len = 0, dirlen = strlen(c->dir);
+	unsigned i, nf = 0;
+	int n;
+
+	d->capturing = false;
+	memcpy(d->regs, c->regs, sizeof(d->regs));
+	memcpy(d->regs_set, c->set, sizeof(d->regs_set));
+	log_info("instance %s#%u: fault captured in %s (%s%s%s) in %" PRIu64
+	         " ms (core: %" PRIu64 " ms, %" PRIu64 " KB)",
+	    in->svc->name, in->st.id, c->dir[0] != '\0' ? c->dir : "nowhere",
+	    (c->flags & CTL_CAPTURED_CORE) ? "core " : "",
+	    (c->flags & CTL_CAPTURED_TAIL) ? "console.txt " : "",
+	    (c->flags & CTL_CAPTURED_REPORT) ? "report.json" : "",
+	    (j->t1 - c->t_fault) / 1000000, c->core_ns / 1000000,
+	    c->core_bytes >> 10);
+	if (c->why[0] != '\0')
+		log_warnx("instance %s#%u: capture: %s", in->svc->name,
+		    in->st.id, c->why);
+	if (dirlen < sizeof(text)) {
+		memcpy(text, c->dir, dirlen);
+		len = dirlen;
+	}
+	for (i = 0; i < c->nframes; i++) {
+		n = lv_frame_line(&c->frames[i], line, sizeof(line));
+		if (n < 0 || (size_t)n >= sizeof(line) ||
+		    len + 1 + (size_t)n > sizeof(text))
+			break;
+		text[len++] = '\n';
+		memcpy(text + len, line, (size_t)n);
+		len += (size_t)n;
+		nf++;
+	}
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CTL_CAPTURED;
+	ev.t_ns = instance_clock();
+	ev.u.captured.t_ns = ev.t_ns;
+	ev.u.captured.flags = c->flags;
+	ev.u.captured.nframes = nf;
+	ev.text = text;
+	ev.textlen = len;
+	registry_backend_event(in, &ev);
+}
+
+static void
+gdb_done(struct lvdom *d, struct lv_job *j)
+{
+	struct lv_gdbjob *g = j->gdb;
+	struct inst *in = d->in;
+	char line[400];
+	int n;
+
+	d->gdb_busy = false;
+	if (j->rc < 0) {
+		log_warnx("instance %s#%u: no gdb stub: %s", in->svc->name,
+		    in->st.id, j->err);
+		n = snprintf(line, sizeof(line), "gdb stub: %s", j->err);
+		emit_text(d, CTL_LOG, line, (size_t)n);
+		return;
+	}
+	d->frozen = true;
+	snprintf(d->gdb_dir, sizeof(d->gdb_dir), "%s", g->dir);
+	log_info("instance %s#%u: domain %s: gdbserver at %s in %" PRIu64 " ms",
+	    in->svc->name, in->st.id, d->name, g->addr, g->ms);
+	if (g->note[0] != '\0') {
+		n = snprintf(line, sizeof(line),
+		    "gdb stub: the fault's registers were not set: %s",
+		    g->note);
+		emit_text(d, CTL_LOG, line, (size_t)n);
+		if (d->in == NULL)
+			return;
+	}
+	emit_text(d, CTL_GDB, g->addr, strlen(g->addr));
+}
 
 static struct lvdom *
 find(struct virt_conn *vc, const char *name)
@@ -812,6 +1446,22 @@ on_closed(struct virt_conn *vc, int reason, void *arg)
 	    reason);
 }
 
+/* The first boot on a connection: what an earlier run of this daemon
+ * left (SIGKILLed with domains running) goes now, not at a reconnect. */
+static void
+first_contact(struct virt_conn *vc)
+{
+	int i;
+
+	for (i = 0; i < LV_MAX_CONNS && lv_seen[i] != NULL; i++)
+		if (lv_seen[i] == vc)
+			return;
+	if (i == LV_MAX_CONNS)
+		return;
+	lv_seen[i] = vc;
+	job_start(vc, NULL, OP_LIST, "summoner-*", NULL);
+}
+
 static void
 on_reconnected(struct virt_conn *vc, void *arg)
 {
@@ -844,7 +1494,9 @@ reconcile_done(struct lv_job *j)
 	/* finish() may free d (release): take the next one first. */
 	for (d = LIST_FIRST(&doms); d != NULL; d = next) {
 		next = LIST_NEXT(d, entry);
-		if (d->vc != j->vc || !d->created || d->exited || d->in == NULL)
+		/* Created after the list was asked for: it may not be in it. */
+		if (d->vc != j->vc || !d->created || d->exited ||
+		    d->in == NULL || d->t_created >= j->t0)
 			continue;
 		found = false;
 		for (i = 0; i < j->nnames; i++)
@@ -962,6 +1614,9 @@ lv_boot(struct inst *in, const struct config *conf,
 		    virt_conn_uri(vc));
 		return -1;
 	}
+	if (lv_tag[0] == '\0')
+		tag_set(conf->state_dir);
+	first_contact(vc);
 	if ((d = calloc(1, sizeof(*d))) == NULL ||
 	    (args = malloc(ARGS_BYTES)) == NULL) {
 		snprintf(err, errlen, "out of memory");
@@ -970,12 +1625,13 @@ lv_boot(struct inst *in, const struct config *conf,
 	d->in = in;
 	d->vc = vc;
 	d->con.fd = d->hb.fd = -1;
+	d->gdb_dir[0] = '\0';
 	d->memory = svc->memory;
 	d->paused_boot = paused;
 	d->t_boot = instance_clock();
 	lv_uart_init(&d->uart);
-	snprintf(d->name, sizeof(d->name), DOM_PREFIX "%s-%u-%u", in->svc->name,
-	    in->st.id, ++lv_seq);
+	snprintf(d->name, sizeof(d->name), DOM_PREFIX "%s-%u-%u-%s",
+	    in->svc->name, in->st.id, ++lv_seq, lv_tag);
 	for (p = d->name; *p != '\0'; p++)
 		if (!(*p >= 'a' && *p <= 'z') && !(*p >= '0' && *p <= '9') &&
 		    *p != '-' && *p != '_' && !(*p >= 'A' && *p <= 'Z'))
@@ -1005,6 +1661,7 @@ lv_boot(struct inst *in, const struct config *conf,
 		strcat(image, svc->image);
 	} else
 		snprintf(image, sizeof(image), "%s", svc->image);
+	snprintf(d->image, sizeof(d->image), "%s", image);
 	snprintf(mem, sizeof(mem), "%" PRIu64, svc->memory >> 20);
 	snprintf(id, sizeof(id), "%u", in->st.id);
 	for (i = 0; i < LV_XML_NVARS; i++) {
@@ -1084,13 +1741,39 @@ lv_stop(struct inst *in)
 	}
 	d->stopping = true;
 	/* A guest that never ran, or a frozen one, has nobody to shut down. */
-	if (!d->started || d->faulted) {
+	if (!d->started || d->faulted || d->frozen) {
 		if (job_start(d->vc, d, OP_DESTROY, d->name, NULL) < 0)
 			finish(d, -1, "could not be destroyed");
 		return 0;
 	}
 	evtimer_add(d->kill_ev, &tv);
 	job_start(d->vc, d, OP_SHUTDOWN, d->name, NULL);
+	return 0;
+}
+
+/*
+ * Quarantine: QEMU's gdbserver through the monitor (job_gdb()).  spec,
+ * under the daemon's 0700 state directory, is out of QEMU's reach (it
+ * runs as another user), so the stub is put elsewhere and CTL_GDB says
+ * where.
+ */
+static int
+lv_gdb_open(struct inst *in, const char *spec)
+{
+	struct lvdom *d = in->bdata;
+	struct lv_gdbjob *g;
+
+	(void)spec;
+	if (d == NULL || !d->created || d->exited || d->gdb_busy ||
+	    (g = calloc(1, sizeof(*g))) == NULL)
+		return -1;
+	memcpy(g->regs, d->regs, sizeof(g->regs));
+	memcpy(g->set, d->regs_set, sizeof(g->set));
+	if (job_start_with(d->vc, d, OP_GDB, d->name, NULL, NULL, g) < 0) {
+		free(g);
+		return -1;
+	}
+	d->gdb_busy = true;
 	return 0;
 }
 
@@ -1133,6 +1816,9 @@ lv_release(struct inst *in)
 	evtimer_del(d->kill_ev);
 	unlink(d->con.path);
 	unlink(d->hb.path);
+	if (d->gdb_dir[0] != '\0')
+		gdb_rmdir(d->gdb_dir);
+	d->gdb_dir[0] = '\0';
 	d->in = NULL;
 	in->bdata = NULL;
 	if (d->jobs == 0)
@@ -1145,7 +1831,7 @@ const struct backend_ops backend_libvirt = {
     .pause = lv_pause,
     .resume = lv_resume,
     .stop = lv_stop,
-    .gdb_open = NULL, /* this slice: no HMP gdbserver yet */
+    .gdb_open = lv_gdb_open,
     .pid = lv_pid,
     .release = lv_release,
 };

@@ -19,8 +19,9 @@ lv_xml_var_name(enum lv_xml_var v)
 /*
  * What docs/libvirt.md found to work on microvm: no PCI bus, so no USB
  * controller and no balloon; the default CPU model (host-passthrough
- * fails on nested KVM here); the ISA pvpanic.  on_crash destroy: a
- * panicked guest ends (STOPPED(CRASHED)) once its fault is reported.
+ * fails on nested KVM here); the ISA pvpanic.  on_crash preserve: a
+ * panicked guest stays, paused (CRASHED(PANICKED)), for its core and a
+ * debugger; the policy's decision destroys it.
  * isa-debug-exit has no libvirt element: it goes through the QEMU
  * namespace's command-line passthrough.
  */
@@ -37,7 +38,7 @@ const char lv_xml_builtin[] =
     "  </os>\n"
     "  <on_poweroff>destroy</on_poweroff>\n"
     "  <on_reboot>destroy</on_reboot>\n"
-    "  <on_crash>destroy</on_crash>\n"
+    "  <on_crash>preserve</on_crash>\n"
     "  <devices>\n"
     "    <serial type='unix'>\n"
     "      <source mode='bind' path='{console}'/>\n"

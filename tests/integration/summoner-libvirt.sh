@@ -123,10 +123,10 @@ faults=$(ctl -j show crash 2>/dev/null | jfind faults)
 [ "${faults:-0}" -ge 1 ] 2>/dev/null &&
 	pass "crash: show -j counts the fault ($faults)" ||
 	fail "crash: show -j faults" "$faults"
-if wait_log "crash#1.*(restart|booting)" 100 && [ "$(count 'domain summoner-crash-1-[0-9]+ created')" -ge 2 ] ||
-	{ sleep 0; wait_log "crash#1: domain summoner-crash-1-[0-9]+ created" 1 &&
-		for _ in $(seq 100); do [ "$(count 'domain summoner-crash-1-[0-9]+ created')" -ge 2 ] && break; sleep 0.1; done &&
-		[ "$(count 'domain summoner-crash-1-[0-9]+ created')" -ge 2 ]; }; then
+if wait_log "crash#1.*(restart|booting)" 100 && [ "$(count 'domain summoner-crash-1-[0-9]+-[0-9a-f]+ created')" -ge 2 ] ||
+	{ sleep 0; wait_log "crash#1: domain summoner-crash-1-[0-9]+-[0-9a-f]+ created" 1 &&
+		for _ in $(seq 100); do [ "$(count 'domain summoner-crash-1-[0-9]+-[0-9a-f]+ created')" -ge 2 ] && break; sleep 0.1; done &&
+		[ "$(count 'domain summoner-crash-1-[0-9]+-[0-9a-f]+ created')" -ge 2 ]; }; then
 	pass "crash: the restart policy boots a new domain"
 else
 	fail "crash: restart" "$(count 'domain summoner-crash' ) domains created"
