@@ -100,6 +100,8 @@ struct inst {
 	bool decided;            /* the last failure has its decision */
 	bool reboot_on_exit;     /* restart due once the old tender is gone */
 	bool stopped_on_purpose; /* a stop we asked for: exit is no event */
+	bool stop_asked; /* the operator's stop came while a fault awaited its
+	                    decision: the decision is a stop */
 };
 
 /* A line of an instance's console or log, kept per service for

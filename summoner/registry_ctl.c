@@ -137,6 +137,14 @@ registry_ctl_summon(
 int
 inst_stop_any(struct inst *in, const char *why, char *err, size_t errlen)
 {
+	if (in->pending >= 0 && !in->decided &&
+	    in->st.state != IS_QUARANTINED) {
+		/* A fault awaits its capture (a libvirt core dump takes
+		 * 0.1-0.6 s): the VM must stay for it, and the decision
+		 * that follows will be this stop, not the policy's. */
+		in->stop_asked = true;
+		return 0;
+	}
 	switch (in->st.state) {
 	case IS_BOOTING:
 	case IS_READY:
@@ -179,7 +187,8 @@ registry_ctl_stop(
 		    in, "stopped by the operator", err, errlen);
 	TAILQ_FOREACH_SAFE(in, &s->insts, entry, next)
 	{
-		if (running(in) || in->st.state == IS_RESTARTING) {
+		if (running(in) || in->st.state == IS_RESTARTING ||
+		    (in->pending >= 0 && !in->decided)) {
 			inst_stop_any(
 			    in, "stopped by the operator", err, errlen);
 			n++;

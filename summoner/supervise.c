@@ -381,6 +381,7 @@ reboot(struct inst *in)
 	instance_set_state(&in->st, IS_BOOTING, why);
 	in->pending = -1;
 	in->decided = false;
+	in->stopped_on_purpose = in->stop_asked = false;
 	in->fault[0] = in->gdb[0] = '\0';
 	fault_dir_next(in);
 	if (in->ops->boot(in, svc_config(s), s->conf, false, err, sizeof(err)) <
@@ -571,6 +572,12 @@ decide(
 		memset(&d, 0, sizeof(d));
 		d.action = POL_STOP;
 		snprintf(d.why, sizeof(d.why), "no policy: stop");
+	}
+	if (in->stop_asked) {
+		in->stop_asked = false;
+		d.action = POL_STOP;
+		snprintf(d.why, sizeof(d.why),
+		    "stopped by the operator while the fault was captured");
 	}
 	if (d.action == POL_QUARANTINE && !tender_alive) {
 		/* Nothing is left to freeze: the process is gone. */
