@@ -2,8 +2,9 @@
 #
 #   make              build the tender, the guests, libraries and tests
 #   make test         install missing packages, build, run every test
-#   make run          install, build, and run the summoner on
-#                     config/summoner.conf (127.0.0.1 port 5353) until Ctrl-C
+#   make run          install, build, start libvirtd if none answers, and
+#                     run the summoner on config/summoner.conf (127.0.0.1
+#                     port 5353) until Ctrl-C
 #   make install      install under PREFIX (/usr/local), DESTDIR for staging;
 #                     make uninstall removes it (docs/install.md)
 #   make lint         check formatting with clang-format
@@ -91,9 +92,13 @@ test: deps
 	$(Q)$(MAKE) --no-print-directory all
 	$(Q)tests/run-tests.sh $(BUILD)
 
+# libvirtd-up.sh starts libvirtd and virtlogd for hello-virt when
+# qemu:///system does not answer, and stops what it started once the
+# summoner exits (Ctrl-C); without them the other services still run.
 run: deps
 	$(Q)$(MAKE) --no-print-directory all
-	$(BUILD)/summoner -f config/summoner.conf
+	scripts/libvirtd-up.sh run $(BUILD)/libvirtd --for hello-virt -- \
+		$(BUILD)/summoner -f config/summoner.conf
 
 bench: all
 	$(Q)tests/bench/boot $(BUILD)
@@ -101,8 +106,8 @@ bench: all
 	$(Q)tests/bench/qps $(BUILD)
 	$(Q)tests/bench/supervise $(BUILD)
 	$(Q)tests/bench/journal $(BUILD)
-	$(Q)tests/bench/backends $(BUILD)
 	$(Q)tests/bench/first-byte $(BUILD)
+	$(Q)tests/bench/backends $(BUILD)
 
 LINT_FILES = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
 lint:

@@ -9,24 +9,28 @@
 #   lv_restart    SIGKILL our libvirtd (its domains keep running) and
 #                 start it again; waits until it answers
 #   lv_cleanup    destroy every domain named $LV_PREFIX*, stop what
-#                 lv_start started (by pid); runs on exit
+#                 lv_start started (libvirtd-up.sh down: by pid); runs on
+#                 exit
+# $LV_DIR/up.log has the script's messages.
 #
 # Domains a test makes are transient and named $LV_PREFIX-something, so
 # that cleanup finds them.  $LV_QDIR is a directory QEMU (which runs as
 # libvirt-qemu, not root) can create sockets in.
 #
-# No systemd here: libvirtd -d and virtlogd -d daemonise themselves and
-# write the pid files we name.  Nothing in /etc/libvirt is changed: the
-# defaults work as root (see docs/libvirt.md).
+# The daemons are started and stopped by scripts/libvirtd-up.sh, the one
+# `make run` uses too (no systemd here; see that script): it records what
+# it started in $LV_DIR and stops exactly that.  Nothing in /etc/libvirt
+# is changed: the defaults work as root (see docs/libvirt.md).
 
 LV_URI=qemu:///system
 LV_PREFIX=smtest-$$
 LV_DIR=$TMP/libvirt
 LV_QDIR=$LV_DIR/q
 LV_SKIP=
-LV_LIBVIRTD_PID=
+LV_LIBVIRTD_PID= # what lv_start started (empty: nothing, or not libvirtd)
 LV_VIRTLOGD_PID=
 LV_READY_S=90 # a first start probes QEMU's capabilities: seconds
+LV_UP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/libvirtd-up.sh
 
 # LV_KEEP=1 keeps $TMP (logs, probe output) for a post-mortem.
 trap 'lv_cleanup; [ -n "${LV_KEEP:-}" ] || rm -rf "$TMP"' EXIT
@@ -45,33 +49,15 @@ lv_answers() {
 	virsh -q -c "$LV_URI" uri >/dev/null 2>&1
 }
 
-# lv_pidfile_wait FILE NAME: the pid in FILE once it names a live NAME
-# process (5 s deadline).
-lv_pidfile_wait() {
-	local f=$1 name=$2 pid i
-	for i in $(seq 100); do
-		pid=$(cat "$f" 2>/dev/null)
-		if [ -n "$pid" ] && [ "$(cat /proc/"$pid"/comm 2>/dev/null)" = "$name" ]; then
-			echo "$pid"
-			return 0
-		fi
-		sleep 0.05
-	done
-	return 1
-}
-
-lv_start_libvirtd() {
-	rm -f "$LV_DIR/libvirtd.pid"
-	libvirtd -d -f "$LV_DIR/libvirtd.conf" -p "$LV_DIR/libvirtd.pid" ||
-		return 1
-	LV_LIBVIRTD_PID=$(lv_pidfile_wait "$LV_DIR/libvirtd.pid" libvirtd) ||
-		return 1
-	local deadline=$((SECONDS + LV_READY_S))
-	while ! lv_answers; do
-		kill -0 "$LV_LIBVIRTD_PID" 2>/dev/null || return 1
-		[ $SECONDS -lt $deadline ] || return 1
-		sleep 0.1
-	done
+# lv_up MODE: run the script on $LV_DIR, its messages in $LV_DIR/up.log;
+# then read back what it started.
+lv_up() {
+	local rc
+	LIBVIRTD_UP_WAIT=$LV_READY_S "$LV_UP" "$1" "$LV_DIR" 2>>"$LV_DIR/up.log"
+	rc=$?
+	LV_LIBVIRTD_PID=$(cat "$LV_DIR/libvirtd.ours" 2>/dev/null)
+	LV_VIRTLOGD_PID=$(cat "$LV_DIR/virtlogd.ours" 2>/dev/null)
+	return $rc
 }
 
 lv_start() {
@@ -80,7 +66,7 @@ lv_start() {
 		return 1
 	fi
 	local b
-	for b in libvirtd virtlogd virsh qemu-system-x86_64; do
+	for b in virsh qemu-system-x86_64; do
 		if ! command -v "$b" >/dev/null; then
 			LV_SKIP="$b is not installed (scripts/install-deps.sh)"
 			return 1
@@ -90,31 +76,13 @@ lv_start() {
 	# QEMU runs as libvirt-qemu: it must reach $LV_QDIR to bind sockets.
 	chmod 711 "$TMP" "$LV_DIR"
 	chmod 1777 "$LV_QDIR"
-	cat >"$LV_DIR/libvirtd.conf" <<EOF
-log_outputs="3:file:$LV_DIR/libvirtd.log"
-EOF
-	cat >"$LV_DIR/virtlogd.conf" <<EOF
-log_outputs="3:file:$LV_DIR/virtlogd.log"
-EOF
-	if lv_answers; then
-		return 0 # someone else's libvirtd: use it, never stop it
-	fi
-	if lv_running libvirtd; then
-		LV_SKIP="a libvirtd runs but $LV_URI does not answer"
-		return 1
-	fi
-	# QEMU's output goes through virtlogd (qemu.conf stdio_handler).
-	if ! lv_running virtlogd; then
-		virtlogd -d -f "$LV_DIR/virtlogd.conf" -p "$LV_DIR/virtlogd.pid" &&
-			LV_VIRTLOGD_PID=$(lv_pidfile_wait "$LV_DIR/virtlogd.pid" virtlogd)
-		if [ -z "$LV_VIRTLOGD_PID" ]; then
-			LV_SKIP="cannot start virtlogd"
-			return 1
-		fi
-	fi
-	if ! lv_start_libvirtd; then
-		LV_SKIP="libvirtd did not answer on $LV_URI within ${LV_READY_S}s"
-		sed 's/^/    | /' "$LV_DIR/libvirtd.log" 2>/dev/null | tail -5
+	if ! lv_up up; then
+		# The reason: the last message that is not progress or clean-up.
+		LV_SKIP=$(grep '^libvirtd-up: ' "$LV_DIR/up.log" |
+			grep -Ev ': (last lines|.*(started|starting|stopped|left running))' |
+			tail -1 | sed 's/^libvirtd-up: //')
+		LV_SKIP=${LV_SKIP:-"$LV_UP up failed"}
+		sed 's/^/    | /' "$LV_DIR/up.log" | tail -8
 		return 1
 	fi
 }
@@ -136,9 +104,7 @@ lv_stop_pid() {
 
 lv_restart() {
 	lv_owned || return 1
-	lv_stop_pid "$LV_LIBVIRTD_PID" KILL
-	LV_LIBVIRTD_PID=
-	lv_start_libvirtd
+	lv_up restart
 }
 
 lv_cleanup() {
@@ -156,12 +122,5 @@ lv_cleanup() {
 		[ "$(cat /proc/"$pid"/comm 2>/dev/null)" = qemu-system-x86 ] &&
 			lv_stop_pid "$pid" KILL
 	done
-	if [ -n "$LV_LIBVIRTD_PID" ]; then
-		lv_stop_pid "$LV_LIBVIRTD_PID" TERM
-		LV_LIBVIRTD_PID=
-	fi
-	if [ -n "$LV_VIRTLOGD_PID" ]; then
-		lv_stop_pid "$LV_VIRTLOGD_PID" TERM
-		LV_VIRTLOGD_PID=
-	fi
+	[ ! -d "$LV_DIR" ] || lv_up down
 }
