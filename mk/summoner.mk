@@ -37,9 +37,10 @@ SUMMONER_LIBS += -levent -lsqlite3 -ljson-c -lsystemd
 # libvirt (summoner/virt_*.c): the C API, libvirt-qemu for monitor
 # commands, and libevent's pthreads support since libvirt calls the event
 # loop's functions from the threads that call libvirt.
-VIRT_CFLAGS := $(shell pkg-config --cflags libvirt libvirt-qemu 2>/dev/null)
-# libelf: the image's symbols for a libvirt guest's backtrace.
-VIRT_LIBS := $(shell pkg-config --libs libvirt libvirt-qemu 2>/dev/null) -levent_pthreads -lelf
+VIRT_CFLAGS := $(shell pkg-config --cflags libvirt libvirt-qemu libxml-2.0 2>/dev/null)
+# libelf: the image's symbols for a libvirt guest's backtrace; libxml2: a
+# defined domain's serial ports, from its XML.
+VIRT_LIBS := $(shell pkg-config --libs libvirt libvirt-qemu libxml-2.0 2>/dev/null) -levent_pthreads -lelf
 SUMMONER_LIBS += $(VIRT_LIBS)
 $(OBJ)/summoner/virt_%.o: HOST_CFLAGS += $(VIRT_CFLAGS)
 $(OBJ)/summoner/libvirt_%.o $(OBJ)/summoner/backend_libvirt.o: HOST_CFLAGS += $(VIRT_CFLAGS)

@@ -5,7 +5,7 @@
 set -eu
 
 PACKAGES="
-make gcc libc6-dev binutils libsystemd-dev systemd libelf-dev
+make gcc libc6-dev binutils libsystemd-dev systemd libelf-dev libxml2-dev
 clang-format
 libcmocka-dev
 bison libldns-dev libevent-dev

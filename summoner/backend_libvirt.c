@@ -89,12 +89,13 @@ enum lv_op {
 	OP_SUSPEND,
 	OP_RESUME,
 	OP_LIST,
-	OP_CAPTURE, /* a fault's core, console.txt, report.json */
-	OP_GDB,     /* open QEMU's gdbserver on the frozen domain */
+	OP_CAPTURE,       /* a fault's core, console.txt, report.json */
+	OP_GDB,           /* open QEMU's gdbserver on the frozen domain */
+	OP_START_DEFINED, /* `domain NAME`: start it paused, read its ports */
 };
 
 static const char *const op_names[] = {"create", "start", "shutdown", "destroy",
-    "suspend", "resume", "list", "capture", "gdbserver"};
+    "suspend", "resume", "list", "capture", "gdbserver", "start-defined"};
 
 #define GDB_REPLY_MS 3000 /* QEMU's stub answers in microseconds */
 
@@ -141,10 +142,11 @@ struct lv_job {
 	struct virt_conn *vc; /* OP_LIST */
 	virConnectPtr conn;
 	char name[DOM_NAME_BYTES];
-	char *xml; /* OP_CREATE */
+	char *xml;                  /* OP_CREATE */
+	struct lv_xml_ports *ports; /* OP_START_DEFINED: what its XML says */
 	int rc;
 	char err[256];
-	char **names; /* OP_LIST: active domains named summoner-* */
+	char **names; /* OP_LIST: every active domain */
 	int nnames;
 	uint64_t t0, t1;
 	struct event *done_ev;
@@ -166,6 +168,7 @@ struct lvdom {
 	char name[DOM_NAME_BYTES];
 	uint64_t memory;
 	bool paused_boot;
+	bool defined; /* `domain NAME`: libvirt's, started and stopped only */
 	bool created, started, stopping, stop_wanted, exited;
 	bool ready_sent, faulted, have_exit, have_frame;
 	int exit_code;
@@ -614,8 +617,7 @@ job_list(struct lv_job *j)
 		for (i = 0; i < n; i++) {
 			const char *nm = virDomainGetName(list[i]);
 
-			if (nm != NULL && ours(nm) &&
-			    (j->names[k] = strdup(nm)) != NULL)
+			if (nm != NULL && (j->names[k] = strdup(nm)) != NULL)
 				k++;
 		}
 	} else {
@@ -626,6 +628,51 @@ job_list(struct lv_job *j)
 	for (i = 0; i < n; i++)
 		virDomainFree(list[i]);
 	free(list);
+}
+
+/*
+ * `domain NAME`: start the defined domain paused (the summoner connects to
+ * its serial ports before it runs, as for a created one) and find those
+ * ports in its live XML.  A domain that runs already is someone else's
+ * business: refused.  Without a unix-socket COM2 nothing could say READY:
+ * refused too, and the domain is shut off again.
+ */
+static void
+start_defined(struct lv_job *j)
+{
+	virDomainPtr dom;
+	char *xml = NULL;
+
+	if ((dom = virDomainLookupByName(j->conn, j->name)) == NULL) {
+		job_error(j, "no such domain");
+		return;
+	}
+	if (virDomainIsActive(dom) == 1) {
+		snprintf(j->err, sizeof(j->err),
+		    "domain %s runs already: the summoner starts only a "
+		    "domain that is shut off",
+		    j->name);
+		j->rc = -1;
+		goto out;
+	}
+	if (virDomainCreateWithFlags(dom, VIR_DOMAIN_START_PAUSED) < 0) {
+		job_error(j, "virDomainCreateWithFlags");
+		goto out;
+	}
+	if ((j->ports = calloc(1, sizeof(*j->ports))) == NULL ||
+	    (xml = virDomainGetXMLDesc(dom, 0)) == NULL ||
+	    lv_xml_ports(xml, strlen(xml), j->ports) < 0 ||
+	    j->ports->hb[0] == '\0') {
+		snprintf(j->err, sizeof(j->err),
+		    "domain %s has no unix-socket serial port 1 (COM2) for "
+		    "its heartbeats (docs/libvirt.md)",
+		    j->name);
+		j->rc = -1;
+		virDomainDestroy(dom);
+	}
+out:
+	free(xml);
+	virDomainFree(dom);
 }
 
 /* Let a running domain stop where it is (a FAULT= notify, a hang under
@@ -991,6 +1038,9 @@ job_run(void *arg)
 		         j->conn, j->xml, VIR_DOMAIN_START_PAUSED)) == NULL)
 			job_error(j, "virDomainCreateXML");
 		break;
+	case OP_START_DEFINED:
+		start_defined(j);
+		break;
 	default:
 		if ((dom = virDomainLookupByName(j->conn, j->name)) == NULL) {
 			job_error(j, "lookup");
@@ -1110,6 +1160,17 @@ job_done_cb(evutil_socket_t fd, short what, void *arg)
 		gdb_rmdir(j->gdb->dir);
 	} else if (d != NULL && d->in != NULL) {
 		switch (j->op) {
+		case OP_START_DEFINED:
+			if (j->rc == 0) {
+				memcpy(d->con.path, j->ports->con,
+				    sizeof(d->con.path));
+				memcpy(d->hb.path, j->ports->hb,
+				    sizeof(d->hb.path));
+				snprintf(d->image, sizeof(d->image), "%s",
+				    j->ports->kernel);
+			}
+			create_done(d, j);
+			break;
 		case OP_CREATE:
 			create_done(d, j);
 			break;
@@ -1155,6 +1216,7 @@ job_done_cb(evutil_socket_t fd, short what, void *arg)
 		free(j->cap->tail);
 	free(j->cap);
 	free(j->gdb);
+	free(j->ports);
 	event_free(j->done_ev);
 	free(j);
 }
@@ -1253,7 +1315,7 @@ create_done(struct lvdom *d, struct lv_job *j)
 		job_start(d->vc, d, OP_DESTROY, d->name, NULL);
 		return;
 	}
-	if (port_open(d, &d->con, con_cb) < 0)
+	if (d->con.path[0] != '\0' && port_open(d, &d->con, con_cb) < 0)
 		log_warn("instance %s#%u: console %s", in->svc->name, in->st.id,
 		    d->con.path);
 	if (port_open(d, &d->hb, hb_cb) < 0)
@@ -1479,6 +1541,8 @@ reconcile_done(struct lv_job *j)
 	int i;
 
 	for (i = 0; i < j->nnames; i++) {
+		if (!ours(j->names[i]))
+			continue; /* another summoner's, or nobody's */
 		found = false;
 		LIST_FOREACH(d, &doms, entry)
 		if (d->vc == j->vc && strcmp(d->name, j->names[i]) == 0)
@@ -1594,6 +1658,39 @@ read_file(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
+/* `domain NAME`: one instance at a time, since the domain is one VM. */
+static int
+boot_defined(
+    struct lvdom *d, const struct cfg_service *svc, char *err, size_t errlen)
+{
+	struct lvdom *o;
+
+	if (strlen(svc->domain) >= sizeof(d->name)) {
+		snprintf(err, errlen, "domain name too long");
+		return -1;
+	}
+	LIST_FOREACH(o, &doms, entry)
+	if (o->in != NULL && !o->exited && o->vc == d->vc &&
+	    strcmp(o->name, svc->domain) == 0) {
+		snprintf(err, errlen,
+		    "domain %s is in use by %s#%u (a defined domain runs one "
+		    "instance at a time)",
+		    svc->domain, o->in->svc->name, o->in->st.id);
+		return -1;
+	}
+	d->defined = true;
+	snprintf(d->name, sizeof(d->name), "%s", svc->domain);
+	if ((d->kill_ev = evtimer_new(lv_base, kill_cb, d)) == NULL) {
+		snprintf(err, errlen, "event set-up failed");
+		return -1;
+	}
+	if (job_start(d->vc, d, OP_START_DEFINED, d->name, NULL) < 0) {
+		snprintf(err, errlen, "could not start the libvirt call");
+		return -1;
+	}
+	return 0;
+}
+
 static int
 lv_boot(struct inst *in, const struct config *conf,
     const struct cfg_service *svc, bool paused, char *err, size_t errlen)
@@ -1630,6 +1727,14 @@ lv_boot(struct inst *in, const struct config *conf,
 	d->paused_boot = paused;
 	d->t_boot = instance_clock();
 	lv_uart_init(&d->uart);
+	if (svc->domain != NULL) {
+		if (boot_defined(d, svc, err, errlen) < 0)
+			goto fail;
+		free(args);
+		LIST_INSERT_HEAD(&doms, d, entry);
+		in->bdata = d;
+		return 0;
+	}
 	snprintf(d->name, sizeof(d->name), DOM_PREFIX "%s-%u-%u-%s",
 	    in->svc->name, in->st.id, ++lv_seq, lv_tag);
 	for (p = d->name; *p != '\0'; p++)
@@ -1814,8 +1919,10 @@ lv_release(struct inst *in)
 	port_close(d, &d->con);
 	port_close(d, &d->hb);
 	evtimer_del(d->kill_ev);
-	unlink(d->con.path);
-	unlink(d->hb.path);
+	if (!d->defined) { /* a defined domain's sockets are libvirt's */
+		unlink(d->con.path);
+		unlink(d->hb.path);
+	}
 	if (d->gdb_dir[0] != '\0')
 		gdb_rmdir(d->gdb_dir);
 	d->gdb_dir[0] = '\0';

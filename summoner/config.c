@@ -601,13 +601,37 @@ static int
 validate_libvirt(const struct cfg_service *s, FILE *errs)
 {
 	if (s->backend != CFG_BACKEND_LIBVIRT) {
-		if (s->uri != NULL || s->domain_xml != NULL) {
+		if (s->uri != NULL || s->domain_xml != NULL ||
+		    s->domain != NULL) {
 			config_error(errs, s->file, s->libvirt_line,
 			    "service %s: %s is for backend libvirt only",
-			    s->name, s->uri != NULL ? "uri" : "domain-xml");
+			    s->name,
+			    s->uri != NULL          ? "uri"
+			    : s->domain_xml != NULL ? "domain-xml"
+			                            : "domain");
 			return 1;
 		}
 		return 0;
+	}
+	if (s->domain != NULL) {
+		/* One defined domain is one VM: the summoner starts and stops
+		 * it, it does not make more of it. */
+		if (s->domain[0] == '\0' || s->domain_xml != NULL ||
+		    s->image != NULL || s->warm > 0 || s->argc > 0) {
+			config_error(errs, s->file, s->libvirt_line,
+			    "service %s: domain %s", s->name,
+			    s->domain[0] == '\0' ? "must not be empty"
+			    : s->domain_xml != NULL
+			        ? "and domain-xml exclude each other"
+			    : s->image != NULL
+			        ? "and image exclude each other (the domain "
+			          "names its kernel)"
+			    : s->argc > 0
+			        ? "and args exclude each other (the "
+			          "domain names its command line)"
+			        : "has no warm pool (warm must be 0)");
+			return 1;
+		}
 	}
 	if (s->uri != NULL && s->uri[0] == '\0') {
 		config_error(errs, s->file, s->libvirt_line,
@@ -718,7 +742,7 @@ validate_service(struct config *conf, struct cfg_service *s, FILE *errs)
 		}
 	}
 	if ((s->backend == CFG_BACKEND_HVT ||
-	        s->backend == CFG_BACKEND_LIBVIRT) &&
+	        (s->backend == CFG_BACKEND_LIBVIRT && s->domain == NULL)) &&
 	    s->image == NULL) {
 		config_error(errs, s->file, s->line,
 		    "service %s: backend %s needs an image", s->name,
@@ -968,6 +992,11 @@ config_print_service(const struct cfg_service *s, FILE *out)
 		print_string(out, s->uri);
 		fputc('\n', out);
 	}
+	if (s->domain != NULL) {
+		fprintf(out, "\tdomain ");
+		print_string(out, s->domain);
+		fputc('\n', out);
+	}
 	if (s->domain_xml != NULL) {
 		fprintf(out, "\tdomain-xml ");
 		print_string(out, s->domain_xml);
@@ -1149,6 +1178,7 @@ service_free(struct cfg_service *s)
 	free(s->command);
 	free(s->uri);
 	free(s->domain_xml);
+	free(s->domain);
 	free(s->policy_name);
 	free(s->file);
 	free(s);

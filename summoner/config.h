@@ -116,6 +116,9 @@ struct cfg_service {
 	 * docs/config.md "domain-xml"); libvirt_line is the last given */
 	char *uri;
 	char *domain_xml;
+	/* ... or a domain libvirt already defines, started and stopped
+	 * as it is (docs/config.md "domain") */
+	char *domain;
 	int libvirt_line;
 	uint64_t memory; /* bytes */
 	TAILQ_HEAD(, cfg_device) devices;

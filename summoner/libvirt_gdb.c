@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "libvirt_gdb.h"
+#include "util.h"
 
 #define PKT_MAX 16384
 /* Bytes of the "g" block the registers above take: 17 * 8 + 4. */
@@ -147,18 +148,6 @@ recv_pkt(int fd, char *out, size_t outsz)
 	return write(fd, "+", 1) == 1 ? 0 : -1;
 }
 
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Register i's bytes in the "g" block: offset and size. */
 static void
 reg_at(int i, size_t *off, size_t *size)
@@ -208,7 +197,7 @@ lv_gdb_set_regs(const char *addr, const uint64_t *regs, const bool *set,
 		}
 	}
 	for (k = 1; k < 1 + 2 * REGS_BYTES; k++)
-		if (hexval(g[k]) < 0) {
+		if (hex_digit(g[k]) < 0) {
 			snprintf(err, errlen, "read registers: not hex");
 			goto fail;
 		}

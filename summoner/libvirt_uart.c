@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "libvirt_uart.h"
+#include "util.h"
 
 void
 lv_uart_init(struct lv_uart *u)
@@ -12,18 +13,6 @@ lv_uart_init(struct lv_uart *u)
 	u->len = 0;
 	u->frames = 0;
 	u->bad = 0;
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 long
@@ -45,8 +34,8 @@ lv_uart_unescape(const char *in, size_t len, char *out)
 			continue;
 		}
 		if (in[i + 1] != 'x' || i + 3 >= len ||
-		    (hi = hexval(in[i + 2])) < 0 ||
-		    (lo = hexval(in[i + 3])) < 0)
+		    (hi = hex_digit(in[i + 2])) < 0 ||
+		    (lo = hex_digit(in[i + 3])) < 0)
 			return -1;
 		out[o++] = (char)(hi << 4 | lo);
 		i += 4;

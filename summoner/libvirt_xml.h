@@ -43,4 +43,19 @@ extern const char lv_xml_builtin[];
 int lv_xml_expand(const char *tmpl, const struct tmpl_var *vars, size_t nvars,
     char **out, char *err, size_t errlen);
 
+/* What the summoner needs to know of a defined domain. */
+struct lv_xml_ports {
+	char con[108];     /* serial port 0's unix socket (the console) */
+	char hb[108];      /* serial port 1's (heartbeats) */
+	char kernel[4096]; /* <os><kernel>: the image, for symbols */
+};
+
+/*
+ * From a domain's live XML (xml, len bytes; untrusted text), the paths of
+ * its serial ports 0 and 1 when they are unix sockets, and its kernel
+ * ("" for each that is missing, of another type, or does not fit).
+ * Returns 0, or -1 when the XML does not parse.
+ */
+int lv_xml_ports(const char *xml, size_t len, struct lv_xml_ports *out);
+
 #endif /* SUMMONER_LIBVIRT_XML_H */

@@ -33,6 +33,7 @@
 
 #include "log.h"
 #include "metrics.h"
+#include "server.h"
 
 #define METRICS_MAX_CONNS 32
 #define METRICS_IDLE_S    10
@@ -179,48 +180,6 @@ request_cb(struct evhttp_request *req, void *arg)
 	evbuffer_free(body);
 }
 
-/* The listening socket, so that a failure says which address and why. */
-static int
-listen_socket(const struct cfg_ip *ip, uint16_t port, char *err, size_t errlen)
-{
-	struct sockaddr_storage ss;
-	socklen_t sl;
-	char abuf[INET6_ADDRSTRLEN];
-	int fd, one = 1;
-
-	memset(&ss, 0, sizeof(ss));
-	if (ip->af == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
-
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(port);
-		sin->sin_addr = ip->u.v4;
-		sl = sizeof(*sin);
-	} else {
-		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
-
-		sin6->sin6_family = AF_INET6;
-		sin6->sin6_port = htons(port);
-		sin6->sin6_addr = ip->u.v6;
-		sl = sizeof(*sin6);
-	}
-	fd = socket(ip->af, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		goto fail;
-	if (ip->af == AF_INET6)
-		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-	if (bind(fd, (struct sockaddr *)&ss, sl) < 0 || listen(fd, 64) < 0)
-		goto fail;
-	return fd;
-fail:
-	snprintf(err, errlen, "tcp %s port %u: %s",
-	    config_ip_str(ip, abuf, sizeof(abuf)), port, strerror(errno));
-	if (fd >= 0)
-		close(fd);
-	return -1;
-}
-
 int
 metrics_listen(struct metrics **mp, struct event_base *base,
     const struct registry *r, const struct config *conf, char *err,
@@ -245,7 +204,7 @@ metrics_listen(struct metrics **mp, struct event_base *base,
 	}
 	m->ip = conf->metrics_ip;
 	m->port = conf->metrics_port;
-	if ((fd = listen_socket(&m->ip, m->port, err, errlen)) < 0)
+	if ((fd = server_bind(&m->ip, m->port, SOCK_STREAM, err, errlen)) < 0)
 		goto fail;
 	if ((m->http = evhttp_new(base)) == NULL) {
 		snprintf(err, errlen, "evhttp_new failed");

@@ -88,6 +88,7 @@ typedef struct {
 %token MAXINSTANCES MEMORY MEMBUDGET MINIMUM MNAME NET NS ON PERCLIENT
 %token PORT PREFIX READYAFTER READYDEADLINE REFRESH RETRY RNAME SERIAL SERVICE SOA
 %token STATEDIR TENDER TTL WARM ZONE POLICY DEFAULTPOLICY URI DOMAINXML
+%token DOMAIN
 %token METRICS
 %token <v.string> STRING
 %token <v.number> NUMBER
@@ -478,6 +479,11 @@ svcopt		: ZONE STRING {
 			svc->uri = $2;
 			svc->libvirt_line = file->lineno;
 		}
+		| DOMAIN STRING {
+			free(svc->domain);
+			svc->domain = $2;
+			svc->libvirt_line = file->lineno;
+		}
 		| DOMAINXML STRING {
 			free(svc->domain_xml);
 			svc->domain_xml = $2;
@@ -699,6 +705,7 @@ static const struct keyword keywords[] = {
 	{ "bridge", BRIDGE },
 	{ "command", COMMAND },
 	{ "default-policy", DEFAULTPOLICY },
+	{ "domain", DOMAIN },
 	{ "domain-xml", DOMAINXML },
 	{ "exec", EXEC },
 	{ "expire", EXPIRE },

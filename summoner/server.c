@@ -415,8 +415,8 @@ server_answer_held(
 
 /* ---- listeners ---- */
 
-static int
-bind_socket(
+int
+server_bind(
     const struct cfg_ip *ip, uint16_t port, int type, char *err, size_t errlen)
 {
 	struct sockaddr_storage ss;
@@ -503,9 +503,9 @@ listener_new(
 	l->ip = cl->ip;
 	l->port = cl->port;
 	l->refs = 1;
-	l->udp_fd = bind_socket(&cl->ip, cl->port, SOCK_DGRAM, err, errlen);
+	l->udp_fd = server_bind(&cl->ip, cl->port, SOCK_DGRAM, err, errlen);
 	l->tcp_fd = l->udp_fd < 0 ? -1
-	                          : bind_socket(&cl->ip, cl->port, SOCK_STREAM,
+	                          : server_bind(&cl->ip, cl->port, SOCK_STREAM,
 	                                err, errlen);
 	if (l->udp_fd < 0 || l->tcp_fd < 0) {
 		listener_close(l);

@@ -53,6 +53,15 @@ int server_listen(
 void server_set_zones(struct server *s, struct dns_zones *z);
 
 /*
+ * A non-blocking socket of type (SOCK_DGRAM or SOCK_STREAM, listening) bound
+ * to ip port: IPv6 only for an IPv6 address, SO_REUSEADDR for TCP, a large
+ * receive buffer for UDP.  The fd, or -1 with "tcp ADDR port N: reason" in
+ * err.  Also the metrics endpoint's (metrics_http.c).
+ */
+int server_bind(
+    const struct cfg_ip *ip, uint16_t port, int type, char *err, size_t errlen);
+
+/*
  * Answer and free a held query: with addrs (the service is ready), or
  * SERVFAIL when addrs is NULL.  The registry has unlinked it.
  */

@@ -237,3 +237,15 @@ toolong:
 	snprintf(err, errlen, "longer than %zu bytes once expanded", buflen);
 	return -1;
 }
+
+int
+hex_digit(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

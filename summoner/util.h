@@ -14,6 +14,9 @@
  */
 int mkdir_p(const char *dir, mode_t mode);
 
+/* The value of hex digit c (either case), or -1. */
+int hex_digit(char c);
+
 /*
  * Expand a service argument template into out[outlen]: "{service}" is
  * the service's name, "{id}" the instance number, "{instance}" both as
