@@ -18,7 +18,7 @@ _summonerctl_names()
 _summonerctl()
 {
 	local cur prev words cword i cmd="" sock=()
-	local commands="list show logs faults inspect summon stop restart
+	local commands="list show top logs faults inspect summon stop restart
 		release retire policy reload"
 
 	COMPREPLY=()
@@ -81,6 +81,11 @@ _summonerctl()
 		elif [ "$prev" != test ]; then
 			COMPREPLY=($(compgen -f -- "$cur"))
 		fi
+		return
+		;;
+	top)
+		[[ $prev == -d ]] && return # seconds
+		COMPREPLY=($(compgen -W "-d -n -h" -- "$cur"))
 		return
 		;;
 	list | reload)

@@ -119,6 +119,10 @@ struct health_watch {
 	bool has_progress;      /* a beat carried X_PROGRESS */
 	unsigned same_progress; /* beats in a row with the same progress */
 	bool fired;
+	/* Set by the caller after ready: the instance owes no heartbeat
+	 * until it sends one (it was declared ready by a clock, not by
+	 * itself); the miss deadline starts at its first beat. */
+	bool beats_optional;
 };
 
 /* Start watching at now (the instance boots). */

@@ -73,7 +73,8 @@ miss_deadline(const struct health_watch *w)
 {
 	uint64_t span;
 
-	if (w->t_ready == 0 || w->p.hb_interval == 0 || w->p.hb_misses == 0)
+	if (w->t_ready == 0 || w->p.hb_interval == 0 || w->p.hb_misses == 0 ||
+	    (w->beats_optional && w->beats == 0))
 		return 0;
 	if (w->p.hb_interval > UINT64_MAX / w->p.hb_misses)
 		return UINT64_MAX;

@@ -37,7 +37,10 @@ struct bevent {
 	} u;
 	const char *text; /* LOG, CONSOLE, FAULT message, HEARTBEAT status */
 	size_t textlen;
+	unsigned flags; /* BEV_* */
 };
+/* READY said by a clock (exec's ready-after), not by the guest. */
+#define BEV_READY_BY_CLOCK 0x1
 
 struct backend_ops {
 	const char *name;

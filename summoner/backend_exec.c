@@ -125,12 +125,19 @@ static void
 ready_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct xproc *x = arg;
+	struct bevent ev;
 
 	(void)fd;
 	(void)what;
+	if (x->in == NULL)
+		return;
 	log_debug("instance %s#%u: ready after %" PRIu64 " ms (ready-after)",
 	    x->in->svc->name, x->in->st.id, x->in->svc->conf->ready_after);
-	emit_text(x, CTL_READY, NULL, 0);
+	memset(&ev, 0, sizeof(ev));
+	ev.type = CTL_READY;
+	ev.t_ns = instance_clock();
+	ev.flags = BEV_READY_BY_CLOCK; /* no beat is owed until one comes */
+	registry_backend_event(x->in, &ev);
 }
 
 static void

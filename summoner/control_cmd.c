@@ -230,6 +230,43 @@ inst_json(const struct control *c, const struct inst *in, bool full)
 	return o;
 }
 
+/* A timeline step in microseconds: null when not taken. */
+static struct json_object *
+tl_step_json(uint32_t us)
+{
+	return us != TL_ABSENT ? json_object_new_int64(us) : NULL;
+}
+
+/* The service's last boots, newest first (docs/control-socket.md). */
+static struct json_object *
+timelines_json(const struct svc *s)
+{
+	static const char *const keys[TL_NSTEPS] = {
+	    [TL_SPAWN] = "spawn_us",
+	    [TL_MAIN] = "main_us",
+	    [TL_ENTRY] = "entry_us",
+	    [TL_READY] = "ready_us",
+	    [TL_ANSWERED] = "answered_us",
+	};
+	struct json_object *a = json_object_new_array(), *o;
+	const struct svc_timeline *e;
+	char name[96];
+	unsigned i, k;
+
+	for (i = 0; (e = tl_ring_get(&s->timelines, i)) != NULL; i++) {
+		o = json_object_new_object();
+		snprintf(name, sizeof(name), "%s#%u", s->name, e->id);
+		add_str(o, "instance", name);
+		json_object_object_add(o, "id", json_object_new_int64(e->id));
+		add_str(o, "kind", e->warm ? "warm" : "cold");
+		for (k = 0; k < TL_NSTEPS; k++)
+			json_object_object_add(
+			    o, keys[k], tl_step_json(e->us[k]));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 /* ---- list ---- */
 
 static enum control_code
@@ -313,6 +350,7 @@ cmd_show(struct conn *cn, const struct control_req *req,
 		add_str(so, "active", buf);
 	} else
 		json_object_object_add(so, "active", NULL);
+	json_object_object_add(so, "timelines", timelines_json(s));
 	json_object_object_add(reply, "service", so);
 
 	insts = json_object_new_array();
@@ -322,6 +360,53 @@ cmd_show(struct conn *cn, const struct control_req *req,
 		TAILQ_FOREACH(i, &s->insts, entry)
 	json_object_array_add(insts, inst_json(cn->c, i, true));
 	json_object_object_add(reply, "instances", insts);
+	return CONTROL_OK;
+}
+
+/* ---- top ---- */
+
+/*
+ * Everything "summonerctl top" shows in one round trip: "list"'s services
+ * and instances, each service's latency (the last summon's query->answer
+ * and the median of its timeline ring), and the summon counters.
+ */
+static enum control_code
+cmd_top(struct conn *cn, const struct control_req *req,
+    struct json_object *reply, char *err, size_t errlen)
+{
+	struct json_object *svcs = json_object_new_array(), *so, *insts, *sum;
+	const struct svc *s;
+	const struct inst *in;
+	const struct svc_timeline *last;
+	struct registry_stats st;
+
+	(void)req, (void)err, (void)errlen;
+	TAILQ_FOREACH(s, registry_services(cn->c->reg), entry)
+	{
+		so = json_object_new_object();
+		insts = json_object_new_array();
+		add_str(so, "name", s->name);
+		add_u64(so, "faults", s->faults);
+		json_object_object_add(
+		    so, "retired", json_object_new_boolean(s->retired));
+		last = tl_ring_get(&s->timelines, 0);
+		json_object_object_add(so, "last_answered_us",
+		    tl_step_json(
+		        last != NULL ? last->us[TL_ANSWERED] : TL_ABSENT));
+		json_object_object_add(so, "median_answered_us",
+		    tl_step_json(tl_ring_median_answered(&s->timelines)));
+		TAILQ_FOREACH(in, &s->insts, entry)
+		json_object_array_add(insts, inst_json(cn->c, in, false));
+		json_object_object_add(so, "instances", insts);
+		json_object_array_add(svcs, so);
+	}
+	json_object_object_add(reply, "services", svcs);
+	registry_stats(cn->c->reg, &st);
+	sum = json_object_new_object();
+	add_u64(sum, "cold", st.summons_cold);
+	add_u64(sum, "warm", st.summons_warm);
+	add_u64(sum, "joined", st.summons_joined);
+	json_object_object_add(reply, "summons", sum);
 	return CONTROL_OK;
 }
 
@@ -666,6 +751,7 @@ static const struct control_cmd cmds[] = {
     {"show", cmd_show},
     {"stop", cmd_stop},
     {"summon", cmd_summon},
+    {"top", cmd_top},
 };
 
 const struct control_cmd *

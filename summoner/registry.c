@@ -406,7 +406,7 @@ inst_start(struct svc *s, bool paused, const char **why)
 	if (paused)
 		r->nwarm++;
 	in->t_spawn = now_ns();
-	in->t_main = in->t_entry = in->t_ready = 0;
+	in->t_main = in->t_entry = in->t_ready = in->t_query = 0;
 	if (in->ops->boot(
 	        in, svc_config(s), s->conf, paused, err, sizeof(err)) < 0)
 		goto fail;
@@ -626,6 +626,40 @@ log_timeline(const struct inst *in, uint64_t now)
 	    us_since(in->t_spawn, now, b[3]));
 }
 
+/* Microseconds from t0 to t for the timeline ring: TL_ABSENT when t
+ * was not reached (or precedes t0: a clock we cannot compare). */
+static uint32_t
+tl_us(uint64_t t0, uint64_t t)
+{
+	uint64_t us;
+
+	if (t == 0 || t < t0)
+		return TL_ABSENT;
+	us = (t - t0) / 1000;
+	return us < TL_ABSENT ? (uint32_t)us : TL_ABSENT - 1;
+}
+
+/*
+ * Keep this boot's timeline in the service's ring: from the query that
+ * caused it, else from its own start (spawn, or the pool's resume).  A
+ * warm instance's tender main and guest entry came long before the
+ * summon: not its steps.
+ */
+static void
+record_timeline(struct inst *in, uint64_t t_answer, bool answered)
+{
+	struct svc_timeline e = {.id = in->st.id, .warm = in->from_pool};
+	uint64_t start = in->from_pool ? in->t_summon : in->t_spawn;
+	uint64_t t0 = in->t_query != 0 ? in->t_query : start;
+
+	e.us[TL_SPAWN] = tl_us(t0, start);
+	e.us[TL_MAIN] = in->from_pool ? TL_ABSENT : tl_us(t0, in->t_main);
+	e.us[TL_ENTRY] = in->from_pool ? TL_ABSENT : tl_us(t0, in->t_entry);
+	e.us[TL_READY] = tl_us(t0, in->t_ready);
+	e.us[TL_ANSWERED] = answered ? tl_us(t0, t_answer) : TL_ABSENT;
+	tl_ring_add(&in->svc->timelines, &e);
+}
+
 static void
 on_ready(struct inst *in)
 {
@@ -633,6 +667,7 @@ on_ready(struct inst *in)
 	struct dns_addrs a = {s->v4, s->n4, s->v6, s->n6};
 	struct timeval tv;
 	uint64_t t_answer;
+	bool answered = false;
 
 	if (in->st.state != IS_BOOTING || in->warm)
 		return;
@@ -644,6 +679,7 @@ on_ready(struct inst *in)
 	 */
 	if (s->active == in) {
 		inst_neigh_set(in);
+		answered = !TAILQ_EMPTY(&s->held);
 		answer_all(s, &a);
 	}
 	t_answer = now_ns();
@@ -658,6 +694,7 @@ on_ready(struct inst *in)
 	}
 	sup_ready(in);
 	log_timeline(in, t_answer);
+	record_timeline(in, t_answer, answered);
 	if (s->conf->idle_timeout > 0) {
 		tv = tv_ms(s->conf->idle_timeout * NS_PER_MS);
 		event_add(in->idle_ev, &tv);
@@ -773,6 +810,9 @@ registry_backend_event(struct inst *in, const struct bevent *ev)
 		break;
 	case CTL_READY:
 		in->t_ready = ev->t_ns;
+		/* READY from a clock (exec's ready-after), not the guest: its
+		 * heartbeats are watched only once it sends one. */
+		in->beats_optional = (ev->flags & BEV_READY_BY_CLOCK) != 0;
 		on_ready(in);
 		break;
 	case CTL_HEARTBEAT:
@@ -1198,6 +1238,8 @@ registry_hold(struct registry *r, void *service, struct held *h,
 	if (s->active == NULL) {
 		if (summon(s, client) < 0)
 			return -1;
+		/* The boot's timeline starts at this query. */
+		s->active->t_query = h->t_arrival;
 	} else {
 		r->stats.summons_joined++;
 		metrics_summon(s->name, METRICS_SUMMON_COALESCED);

@@ -48,6 +48,7 @@ struct inst {
 	/* the last boot's timeline (instance_clock, 0 not reached): boot()
 	 * called, tender's main() began, first KVM_RUN, READY */
 	uint64_t t_spawn, t_main, t_entry, t_ready;
+	uint64_t t_query; /* the query that caused the summon arrived, 0 none */
 	uint64_t t_last_query;
 	uint64_t memory; /* bytes it was booted with */
 	struct event *idle_ev;
@@ -100,6 +101,7 @@ struct inst {
 	bool decided;            /* the last failure has its decision */
 	bool reboot_on_exit;     /* restart due once the old tender is gone */
 	bool stopped_on_purpose; /* a stop we asked for: exit is no event */
+	bool beats_optional;     /* ready by ready-after: no beat owed yet */
 	bool stop_asked; /* the operator's stop came while a fault awaited its
 	                    decision: the decision is a stop */
 };
@@ -122,6 +124,46 @@ struct svc_log_line {
 	uint16_t len;
 	char text[SVC_LOG_TEXT];
 };
+
+/*
+ * One boot's timeline, for "summonerctl show": microseconds from the
+ * query that caused the summon (from the spawn, or the pool's resume,
+ * when no query did) to each step; TL_ABSENT for a step not taken (a
+ * warm summon has no tender main or guest entry of its own, exec and
+ * libvirt report neither, a summon without a query sends no answer).
+ */
+enum tl_step {
+	TL_SPAWN = 0, /* tender/process started, or resumed from the pool */
+	TL_MAIN,      /* the tender's main() began (hvt) */
+	TL_ENTRY,     /* the guest's first instruction (hvt) */
+	TL_READY,     /* READY */
+	TL_ANSWERED,  /* the held queries were answered */
+	TL_NSTEPS
+};
+#define TL_ABSENT     UINT32_MAX
+#define SVC_TIMELINES 8 /* kept per service */
+
+struct svc_timeline {
+	unsigned id; /* instance */
+	bool warm;   /* summoned from the warm pool */
+	uint32_t us[TL_NSTEPS];
+};
+
+/* The ring of a service's last boots (registry.c keeps it). */
+struct tl_ring {
+	struct svc_timeline t[SVC_TIMELINES];
+	unsigned next, count; /* the slot written next; entries held */
+};
+
+/* Add e to the ring, dropping the oldest when full. */
+void tl_ring_add(struct tl_ring *r, const struct svc_timeline *e);
+
+/* The i-th newest entry (0 the newest), NULL past the last. */
+const struct svc_timeline *tl_ring_get(const struct tl_ring *r, unsigned i);
+
+/* The median of the entries' query->answer times (the lower middle one
+ * for an even count), TL_ABSENT when none was answered. */
+uint32_t tl_ring_median_answered(const struct tl_ring *r);
 
 struct svc {
 	TAILQ_ENTRY(svc) entry;
@@ -156,6 +198,8 @@ struct svc {
 	struct svc_log_line *log;
 	unsigned log_head, log_count;
 	uint64_t log_seq; /* lines ever added: followers track it */
+
+	struct tl_ring timelines; /* the last boots, for show and top */
 };
 
 struct registry_stats {

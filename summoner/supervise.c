@@ -382,8 +382,14 @@ reboot(struct inst *in)
 	in->pending = -1;
 	in->decided = false;
 	in->stopped_on_purpose = in->stop_asked = false;
+	/* A new run counts its X_SEQ from 1 again (same token). */
+	in->last_seq = 0;
 	in->fault[0] = in->gdb[0] = '\0';
 	fault_dir_next(in);
+	/* A new boot's timeline (registry.c): no query caused it. */
+	in->t_spawn = instance_clock();
+	in->t_main = in->t_entry = in->t_ready = in->t_query = 0;
+	in->from_pool = false;
 	if (in->ops->boot(in, svc_config(s), s->conf, false, err, sizeof(err)) <
 	    0) {
 		log_warnx("instance %s#%u: restart failed: %s", s->name,
@@ -724,6 +730,7 @@ void
 sup_ready(struct inst *in)
 {
 	health_watch_ready(&in->hw, instance_clock());
+	in->hw.beats_optional = in->beats_optional;
 	health_arm(in);
 }
 

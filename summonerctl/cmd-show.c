@@ -81,6 +81,43 @@ show_inst(struct json_object *in)
 		              sizeof(b1)));
 }
 
+/* A timeline step in ms with 2 decimals, "-" when not taken. */
+static const char *
+step_ms(struct json_object *t, const char *key, char *buf, size_t len)
+{
+	if (jnull(t, key))
+		return "-";
+	snprintf(buf, len, "%.2f", (double)ji(t, key) / 1000.0);
+	return buf;
+}
+
+/* The service's last boots, newest first: where each one's time went. */
+static void
+show_timelines(struct json_object *a)
+{
+	struct table *t;
+	struct json_object *e;
+	char b[5][32];
+	size_t i;
+
+	if (a == NULL || json_object_array_length(a) == 0)
+		return;
+	printf("\nboots (ms from the query, or the start when none):\n");
+	t = table_new(7);
+	table_add(t, "INSTANCE", "KIND", "SPAWN", "MAIN", "ENTRY", "READY",
+	    "ANSWERED");
+	for (i = 0; i < json_object_array_length(a); i++) {
+		e = json_object_array_get_idx(a, i);
+		table_add(t, js(e, "instance"), js(e, "kind"),
+		    step_ms(e, "spawn_us", b[0], sizeof(b[0])),
+		    step_ms(e, "main_us", b[1], sizeof(b[1])),
+		    step_ms(e, "entry_us", b[2], sizeof(b[2])),
+		    step_ms(e, "ready_us", b[3], sizeof(b[3])),
+		    step_ms(e, "answered_us", b[4], sizeof(b[4])));
+	}
+	table_print(t);
+}
+
 static int
 exec_show(struct ctl *c, int argc, char **argv)
 {
@@ -120,6 +157,7 @@ exec_show(struct ctl *c, int argc, char **argv)
 	if (jb(s, "retired"))
 		kv("retired", "yes");
 	kv("active", "%s", jnull(s, "active") ? "-" : js(s, "active"));
+	show_timelines(ja(s, "timelines"));
 	insts = ja(reply, "instances");
 	for (i = 0; insts != NULL && i < json_object_array_length(insts); i++)
 		show_inst(json_object_array_get_idx(insts, i));
@@ -136,7 +174,15 @@ const struct cmd_entry cmd_show_entry = {
             "(or only NAME's, for \"hello#3\"): state, pid, uptime,\n"
             "heartbeats seen and missed, the guest's last STATUS=, the last\n"
             "fault with its signature, backtrace and directory, and, when\n"
-            "quarantined, the gdb target, the core file and the expiry.\n",
+            "quarantined, the gdb target, the core file and the expiry.\n"
+            "\n"
+            "Then the service's last 8 boots, newest first: for each, the\n"
+            "instance, cold or warm, and the milliseconds from the query\n"
+            "that caused it (or from its start, for a restart or a summon\n"
+            "without a query) to the tender's start (or the pool's resume),\n"
+            "the tender's main() and the guest's entry (hvt), READY, and the\n"
+            "answer; \"-\" for a step not taken.  -j has them in\n"
+            "microseconds.\n",
     .min_args = 1,
     .max_args = 1,
     .exec = exec_show,

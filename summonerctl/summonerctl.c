@@ -15,6 +15,7 @@
 static const struct cmd_entry *const cmd_table[] = {
     &cmd_list_entry,
     &cmd_show_entry,
+    &cmd_top_entry,
     &cmd_logs_entry,
     &cmd_faults_entry,
     &cmd_inspect_entry,
@@ -70,6 +71,7 @@ static const char trailer[] =
     "Examples:\n"
     "  summonerctl list\n"
     "  summonerctl logs -f hello\n"
+    "  summonerctl top -d 0.5\n"
     "  summonerctl -j inspect crash | jq -r .gdb\n"
     "  summonerctl policy test crashloop trace.txt\n"
     "\n"

@@ -44,7 +44,7 @@ struct cmd_entry {
 extern const struct cmd_entry cmd_list_entry, cmd_show_entry, cmd_logs_entry,
     cmd_faults_entry, cmd_inspect_entry, cmd_summon_entry, cmd_stop_entry,
     cmd_restart_entry, cmd_release_entry, cmd_retire_entry, cmd_policy_entry,
-    cmd_reload_entry;
+    cmd_reload_entry, cmd_top_entry;
 
 /* ---- summonerctl.c ---- */
 

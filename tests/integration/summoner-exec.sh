@@ -81,10 +81,11 @@ printf '#!/bin/sh\necho "about to fail" >&2\nsleep 0.5\nexit 3\n' >"$S/exit3"
 printf '#!/bin/sh\nsleep 0.5\nkill -SEGV $$\n' >"$S/segv"
 printf '#!/bin/sh\nsleep 0.5\nkill -KILL $$\n' >"$S/kill9"
 printf '#!/bin/sh\nexec sleep 30\n' >"$S/never"
+printf '#!/bin/sh\nexec sleep 29\n' >"$S/quiet"
 printf '#!/bin/sh\nexec yes flood-line-0123456789\n' >"$S/flood"
 printf '#!/bin/sh\nexec tr "\\\\0" x </dev/zero\n' >"$S/longline"
 printf '#!/bin/sh\necho not executable\n' >"$S/noexec"
-chmod +x "$S/exit0" "$S/exit3" "$S/segv" "$S/kill9" "$S/never" "$S/flood" "$S/longline"
+chmod +x "$S/exit0" "$S/exit3" "$S/segv" "$S/kill9" "$S/never" "$S/quiet" "$S/flood" "$S/longline"
 
 ex() { # ex NAME N COMMAND: an exec service at 10.0.1.N under policy "end"
 	svc "$1" 'backend exec' "command \"$3\"" "address 10.0.1.$2" \
@@ -94,6 +95,10 @@ start ends "$(
 	cat <<EOF
 policy end {
 	ready-timeout 800ms
+	default stop
+}
+policy watched {
+	heartbeat every 200ms misses 2
 	default stop
 }
 $(ex exit0 1 "$S/exit0 {instance}")
@@ -106,6 +111,8 @@ $(ex nosuch 7 "/no/such/command --flag")
 $(ex noexec 8 "$S/noexec")
 $(svc never 'backend exec' "command \"$S/never\"" 'address 10.0.1.99' \
 		'ready-deadline 500ms' 'policy end')
+$(svc quiet 'backend exec' "command \"$S/quiet\"" 'address 10.0.1.98' \
+		'ready-after 100ms' 'policy watched')
 EOF
 )" || exit 1
 
@@ -113,6 +120,16 @@ for n in exit0 exit3 segv kill9; do
 	r=$(q $n.t.test)
 	[[ $r == NOERROR\ 10.0.1.* ]] || fail "$n: summon" "answer $r"
 done
+# Ready by ready-after, it owes no heartbeat: the policy's watch (every
+# 200 ms, 2 misses) must not fire on a command that never sends one.
+r=$(q quiet.t.test)
+sleep 1.2
+if [[ $r == NOERROR* ]] && wait_log 'quiet#1: booting -> ready' 5 &&
+	! grep -q 'quiet#1.*heartbeat-miss' "$LOG"; then
+	pass "ready-after: no heartbeat-miss for a command that sends none (1.2 s, 200 ms x 2 watch)"
+else
+	fail "ready-after heartbeat watch" "answer $r; $(grep 'quiet#1' "$LOG" | tail -3)"
+fi
 wait_sql "select count(*) from decisions where service in ('exit0','exit3','segv','kill9')" 4 40 ||
 	fail "ends: decisions" "not all four decided in 4 s"
 

@@ -4,7 +4,7 @@
 # codes (0 ok, 1 refused, 2 usage, 3 unreachable), the socket's mode and
 # peer-credential check, malformed, huge and idle requests, the connection
 # cap, "logs -f", the operator actions, reload, stale sockets and socket
-# discovery.
+# discovery; boot timelines in "show" and the "top" table.
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/daemon.bash"
 abs() { case $1 in /*) echo "$1" ;; *) echo "$ROOT/$1" ;; esac; }
@@ -38,6 +38,12 @@ service crash {
 	image $AG/crash.hvt
 	args "pagefault" "0x7f0001234"
 	address 10.77.0.4 prefix 24
+}
+service pooled {
+	zone t.test.
+	image $AG/hello.hvt
+	address 10.77.0.6 prefix 24
+	warm 1
 }
 policy keep {
 	on any-fault quarantine ttl 1h then stop
@@ -190,6 +196,77 @@ run "show" 0 show hello &&
 run "show -j" 0 -j show hello && json_ok "show -j: one JSON object"
 run "show hello#1" 0 show 'hello#1' &&
 	expect "show hello#1: that instance" "$OUT" '^instance hello#1'
+
+# ---- boot timelines: hello's cold summon (above), pooled's warm one ----
+has_warm() { "$CTL" -j list | grep -q '"name":"pooled#1".*"warm":true'; }
+until_ok 50 has_warm || fail "warm pool" "no warm instance of pooled in 5 s"
+q pooled.t.test. >/dev/null
+# check_tl KIND: $OUT (show -j) has one timeline, of KIND, its steps in
+# order (null steps skipped; hvt cold has all five, warm no main/entry).
+check_tl() {
+	python3 -c '
+import json, sys
+kind = sys.argv[2]
+tl = json.load(open(sys.argv[1]))["service"]["timelines"]
+assert len(tl) == 1, tl
+t = tl[0]
+assert t["kind"] == kind and t["id"] == 1, t
+keys = ["spawn_us", "main_us", "entry_us", "ready_us", "answered_us"]
+if kind == "cold":
+    assert all(isinstance(t[k], int) for k in keys), t
+else:
+    assert t["main_us"] is None and t["entry_us"] is None, t
+    assert all(isinstance(t[k], int) for k in ("spawn_us", "ready_us", "answered_us")), t
+steps = [t[k] for k in keys if t[k] is not None]
+assert steps == sorted(steps), t
+assert steps[-1] > 0, t' "$OUT" "$1"
+}
+run "show -j timelines (cold)" 0 -j show hello &&
+	if check_tl cold; then
+		pass "show -j: hello's cold boot, spawn <= main <= entry <= ready <= answered"
+	else
+		fail "show -j timelines (cold)" "$(head -c 600 "$OUT")"
+	fi
+run "show -j timelines (warm)" 0 -j show pooled &&
+	if check_tl warm; then
+		pass "show -j: pooled's warm summon, spawn <= ready <= answered, no main/entry"
+	else
+		fail "show -j timelines (warm)" "$(head -c 600 "$OUT")"
+	fi
+run "show timelines" 0 show hello &&
+	expect "show: the boots table, in ms" "$OUT" \
+		'^INSTANCE +KIND +SPAWN +MAIN +ENTRY +READY +ANSWERED$' \
+		'^hello#1 +cold +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2}$'
+run "show timelines (warm)" 0 show pooled &&
+	expect "show: a warm boot has no main or entry" "$OUT" \
+		'^pooled#1 +warm +[0-9]+\.[0-9]{2} +- +- +[0-9]+\.[0-9]{2} +[0-9]+\.[0-9]{2}$'
+
+# ---- top ----
+# rows FILE: "INSTANCE STATE" of each instance row of a list/top table.
+rows() { grep -oE '^[a-z]* +[a-z]+#[0-9]+ +[a-z]+' "$1" | awk '{ print $(NF-1), $NF }' | sort; }
+run "list before top" 0 list && cp "$OUT" "$TMP/list.out"
+run "top" 0 top -n 2 -d 0.2 &&
+	if [ "$(grep -Ec '^SERVICE +INSTANCE +STATE +UPTIME +LAST BEAT +FAULTS +LAST +MEDIAN$' "$OUT")" = 2 ] &&
+		[ "$(grep -Ec '^[0-9]{2}:[0-9]{2}:[0-9]{2}  instances: [0-9]+ .*summons: [0-9]+ cold, [0-9]+ warm' "$OUT")" = 2 ] &&
+		[ "$(grep -c '^$' "$OUT")" = 1 ]; then
+		pass "top -n 2: two tables with a header line each, a blank line between"
+	else
+		fail "top -n 2" "not two tables"
+		sed 's/^/    | /' "$OUT" | head -30
+	fi
+awk 'BEGIN { RS = ""; } NR == 1' "$OUT" >"$TMP/top1.out"
+if [ -n "$(rows "$TMP/list.out")" ] && [ "$(rows "$TMP/list.out")" = "$(rows "$TMP/top1.out")" ]; then
+	pass "top: the instances and their states are those of list"
+else
+	fail "top vs list" "list: $(rows "$TMP/list.out" | tr '\n' ' ') top: $(rows "$TMP/top1.out" | tr '\n' ' ')"
+fi
+expect "top: services, latency of the last summon and the median" "$TMP/top1.out" \
+	'^hello +hello#1 +ready +[^ ]+ +[^ ]+ +0 +[0-9]+\.[0-9]{2}ms +[0-9]+\.[0-9]{2}ms$' \
+	'^pooled +pooled#1 +ready .* [0-9]+\.[0-9]{2}ms +[0-9]+\.[0-9]{2}ms$' \
+	'^crash +- +- +- +- +0 +- +-$' '1 cold, 1 warm'
+run "top -j" 0 -j top -n 1 && json_ok "top -j -n 1: one JSON object"
+run "top bad -d" 2 top -d 0 && pass "top -d 0: exit 2"
+run "top -h" 0 top -h && expect "top -h: its options" "$OUT" '^usage: .*top \[-d SECONDS\] \[-n COUNT\]' '-d SECONDS'
 
 # ---- logs ----
 if until_ok 30 grep -q "Hello, world" <("$CTL" logs hello); then
@@ -376,6 +453,21 @@ run "stop" 0 stop hello && expect "stop: said" "$OUT" '^hello: stop started'
 if until_ok 50 not_running hello; then pass "stop: hello stops"; else fail "stop" "still: $(state_of hello)"; fi
 run "summon" 0 summon hello && expect "summon: said" "$OUT" '^hello: summon started'
 if until_ok 50 ready hello; then pass "summon: hello is ready"; else fail "summon" "state: $(state_of hello)"; fi
+run "show -j after summon" 0 -j show hello &&
+	if python3 -c '
+import json, sys
+tl = json.load(open(sys.argv[1]))["service"]["timelines"]
+ids = [t["id"] for t in tl]
+assert len(tl) >= 3 and ids == sorted(ids, reverse=True), ids
+t = tl[0]
+# No query: from the spawn, and no answer.
+assert t["spawn_us"] == 0 and t["answered_us"] is None, t
+assert t["kind"] == "cold" and t["main_us"] <= t["entry_us"] <= t["ready_us"], t
+assert tl[-1]["id"] == 1 and tl[-1]["answered_us"] is not None, tl' "$OUT"; then
+		pass "show -j: newest first; a summon without a query counts from its spawn, no answer"
+	else
+		fail "show -j after summon" "$(head -c 800 "$OUT")"
+	fi
 run "release a running instance" 1 release hello &&
 	expect "release: refused when not quarantined" "$ERR" 'not quarantined'
 run "summon unknown" 1 summon nosuch &&
