@@ -51,6 +51,7 @@
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -194,6 +195,8 @@ static LIST_HEAD(, lvdom) doms = LIST_HEAD_INITIALIZER(doms);
 static struct event_base *lv_base;
 static bool lv_ok;
 static unsigned lv_seq;
+/* Job threads not yet done (shutdown waits for them). */
+static atomic_int lv_running;
 /*
  * This daemon's mark on its domains' names (the end of the name): a hash
  * of its state directory (8 hex digits), then 4 random ones for this run.
@@ -1068,6 +1071,7 @@ job_run(void *arg)
 		virDomainFree(dom);
 	j->t1 = instance_clock();
 	event_active(j->done_ev, EV_TIMEOUT, 1);
+	atomic_fetch_sub(&lv_running, 1); /* j is the loop's from here */
 	return NULL;
 }
 
@@ -1102,9 +1106,11 @@ job_start_with(struct virt_conn *vc, struct lvdom *d, enum lv_op op,
 		goto fail;
 	pthread_attr_init(&at);
 	pthread_attr_setdetachstate(&at, PTHREAD_CREATE_DETACHED);
+	atomic_fetch_add(&lv_running, 1);
 	rc = pthread_create(&t, &at, job_run, j);
 	pthread_attr_destroy(&at);
 	if (rc != 0) {
+		atomic_fetch_sub(&lv_running, 1);
 		errno = rc;
 		goto fail;
 	}
@@ -1579,6 +1585,8 @@ backend_libvirt_init(struct event_base *base)
 	struct virt_conn_hooks h;
 
 	lv_base = base;
+	/* libxml2 wants its globals set up once, before threads use it. */
+	lv_xml_init();
 	memset(&h, 0, sizeof(h));
 	h.domain_event = on_domain_event;
 	h.closed = on_closed;
@@ -1589,6 +1597,21 @@ backend_libvirt_init(struct event_base *base)
 void
 backend_libvirt_shutdown(void)
 {
+	int i;
+
+	/*
+	 * Job threads still inside libvirt (a create, a dump): exiting
+	 * under them crashes in libvirt's or libxml2's exit-time cleanup.
+	 * Wait for them (bounded: 30 s, a core dump's worst), then run
+	 * their results so that what they hold is freed.
+	 */
+	for (i = 0; i < 3000 && atomic_load(&lv_running) > 0; i++)
+		usleep(10000);
+	if (atomic_load(&lv_running) > 0)
+		log_warnx("libvirt: %d calls still running at exit",
+		    atomic_load(&lv_running));
+	else if (lv_base != NULL)
+		event_base_loop(lv_base, EVLOOP_NONBLOCK);
 	if (lv_ok)
 		virt_conn_shutdown();
 	lv_ok = false;

@@ -148,6 +148,12 @@ fail:
 	return -1;
 }
 
+void
+lv_xml_init(void)
+{
+	xmlInitParser();
+}
+
 /* The string value of expr in ctx into out ("" when none or too long). */
 static void
 xpath_string(xmlXPathContextPtr ctx, const char *expr, char *out, size_t size)

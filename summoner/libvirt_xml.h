@@ -43,6 +43,10 @@ extern const char lv_xml_builtin[];
 int lv_xml_expand(const char *tmpl, const struct tmpl_var *vars, size_t nvars,
     char **out, char *err, size_t errlen);
 
+/* Set up libxml2 once, from the main thread, before worker threads parse
+ * (libxml2's rule for threaded programs). */
+void lv_xml_init(void);
+
 /* What the summoner needs to know of a defined domain. */
 struct lv_xml_ports {
 	char con[108];     /* serial port 0's unix socket (the console) */

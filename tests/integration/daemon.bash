@@ -115,6 +115,7 @@ stop_daemon() {
 		pass "$name: SIGTERM stops every instance and exits 0"
 	else
 		fail "$name: SIGTERM" "exit $rc, tenders left:$left"
+		tail -25 "$LOG" | sed 's/^/    | /'
 	fi
 }
 
