@@ -226,7 +226,7 @@ fi
 same "metrics: the others stay" "$(m 'summoner_summons_total{service="hello",kind="cold"}')" 1
 
 # ---- 200 idle connections ----
-python3 - "$MPORT" "$TMP/flood.done" <<'EOF' &
+/usr/bin/python3 - "$MPORT" "$TMP/flood.done" <<'EOF' &
 import os, socket, sys, time
 socks = []
 for _ in range(200):

@@ -12,7 +12,7 @@
 NOTES=$TMP/notify.txt
 # A datagram listener on the socket: one line per message, "TIME MSG"
 # with the message's newlines as '|'.
-python3 - "$TMP/notify.sock" "$NOTES" <<'PYEND' &
+/usr/bin/python3 - "$TMP/notify.sock" "$NOTES" <<'PYEND' &
 import socket, sys, time
 s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 s.bind(sys.argv[1])
