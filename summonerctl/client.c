@@ -373,7 +373,20 @@ table_new(unsigned ncols)
 void
 table_add(struct table *t, ...)
 {
+	const char *cols[16];
 	va_list ap;
+	unsigned i;
+
+	va_start(ap, t);
+	for (i = 0; i < t->ncols && i < 16; i++)
+		cols[i] = va_arg(ap, const char *);
+	va_end(ap);
+	table_addv(t, cols);
+}
+
+void
+table_addv(struct table *t, const char *const *cols)
+{
 	unsigned i;
 	const char *s;
 
@@ -389,17 +402,70 @@ table_add(struct table *t, ...)
 		t->cells = cells;
 		t->cap = cap;
 	}
-	va_start(ap, t);
 	for (i = 0; i < t->ncols; i++) {
-		s = va_arg(ap, const char *);
+		s = cols[i];
 		if ((t->cells[t->nrows * t->ncols + i] = strdup(
 		         s != NULL && s[0] != '\0' ? s : "-")) == NULL) {
 			fprintf(stderr, "summonerctl: out of memory\n");
 			exit(EXIT_REFUSED);
 		}
 	}
-	va_end(ap);
 	t->nrows++;
+}
+
+void
+svc_rows(struct table *t, struct json_object *svcs, unsigned nextra,
+    const char *(*extra)(
+        struct json_object *s, unsigned i, char *buf, size_t len))
+{
+	struct json_object *s, *insts, *in;
+	const char *cols[SVC_ROW_COLS + 4], *own[4];
+	char up[32], beat[32], faults[24], bufs[4][64];
+	size_t i, k, n;
+	unsigned e;
+
+	if (nextra > 4)
+		nextra = 4;
+	for (i = 0; svcs != NULL && i < json_object_array_length(svcs); i++) {
+		s = json_object_array_get_idx(svcs, i);
+		insts = ja(s, "instances");
+		n = insts != NULL ? json_object_array_length(insts) : 0;
+		snprintf(
+		    faults, sizeof(faults), "%lld", (long long)ji(s, "faults"));
+		for (e = 0; e < nextra; e++)
+			own[e] = extra(s, e, bufs[e], sizeof(bufs[e]));
+		cols[0] = js(s, "name");
+		cols[5] = faults;
+		for (e = 0; e < nextra; e++)
+			cols[SVC_ROW_COLS + e] = own[e];
+		if (n == 0) {
+			cols[1] = "-";
+			cols[2] = jb(s, "retired") ? "retired" : "-";
+			cols[3] = cols[4] = "-";
+			table_addv(t, cols);
+			continue;
+		}
+		for (k = 0; k < n; k++) {
+			in = json_object_array_get_idx(insts, k);
+			fmt_ms((uint64_t)ji(in, "uptime_ms"), up, sizeof(up));
+			if (jnull(in, "last_beat_ms"))
+				snprintf(beat, sizeof(beat), "-");
+			else
+				fmt_ms((uint64_t)ji(in, "last_beat_ms"), beat,
+				    sizeof(beat));
+			if (k ==
+			    1) { /* the service's own: its first row only */
+				cols[0] = cols[5] = "";
+				for (e = 0; e < nextra; e++)
+					cols[SVC_ROW_COLS + e] = "";
+			}
+			cols[1] = js(in, "name");
+			cols[2] = jb(in, "warm") ? "warm" : js(in, "state");
+			cols[3] = up;
+			cols[4] = beat;
+			table_addv(t, cols);
+		}
+	}
 }
 
 void

@@ -5,14 +5,23 @@
 
 #include "summonerctl.h"
 
+/* list's own column: the service's first address. */
+static const char *
+address(struct json_object *s, unsigned i, char *buf, size_t len)
+{
+	(void)i;
+	(void)buf;
+	(void)len;
+	return json_object_get_string(
+	    json_object_array_get_idx(ja(s, "addresses"), 0));
+}
+
 static int
 exec_list(struct ctl *c, int argc, char **argv)
 {
-	struct json_object *reply, *svcs, *s, *insts, *in;
+	struct json_object *reply;
 	struct table *t;
-	char **args, up[32], beat[32], faults[24];
-	const char *addr;
-	size_t i, k;
+	char **args;
 	int rc, nargs;
 
 	if ((rc = cmd_parse(&cmd_list_entry, argc, argv, ":", NULL, NULL, &args,
@@ -23,37 +32,10 @@ exec_list(struct ctl *c, int argc, char **argv)
 		json_object_put(reply);
 		return rc;
 	}
-	t = table_new(7);
+	t = table_new(SVC_ROW_COLS + 1);
 	table_add(t, "SERVICE", "INSTANCE", "STATE", "UPTIME", "LAST BEAT",
 	    "FAULTS", "ADDRESS");
-	svcs = ja(reply, "services");
-	for (i = 0; svcs != NULL && i < json_object_array_length(svcs); i++) {
-		s = json_object_array_get_idx(svcs, i);
-		insts = ja(s, "instances");
-		addr = json_object_get_string(
-		    json_object_array_get_idx(ja(s, "addresses"), 0));
-		snprintf(
-		    faults, sizeof(faults), "%lld", (long long)ji(s, "faults"));
-		if (insts == NULL || json_object_array_length(insts) == 0) {
-			table_add(t, js(s, "name"), "-",
-			    jb(s, "retired") ? "retired" : "-", "-", "-",
-			    faults, addr);
-			continue;
-		}
-		for (k = 0; k < json_object_array_length(insts); k++) {
-			in = json_object_array_get_idx(insts, k);
-			fmt_ms((uint64_t)ji(in, "uptime_ms"), up, sizeof(up));
-			if (jnull(in, "last_beat_ms"))
-				snprintf(beat, sizeof(beat), "-");
-			else
-				fmt_ms((uint64_t)ji(in, "last_beat_ms"), beat,
-				    sizeof(beat));
-			table_add(t, k == 0 ? js(s, "name") : "",
-			    js(in, "name"),
-			    jb(in, "warm") ? "warm" : js(in, "state"), up, beat,
-			    k == 0 ? faults : "", k == 0 ? addr : "");
-		}
-	}
+	svc_rows(t, ja(reply, "services"), 1, address);
 	table_print(t);
 	json_object_put(reply);
 	return EXIT_OK;

@@ -129,47 +129,25 @@ print_header(struct json_object *reply)
 	    (long long)ji(sum, "warm"), (long long)ji(sum, "joined"));
 }
 
+/* top's own columns: the last summon's query -> answer, and the median of
+ * the service's recent ones. */
+static const char *
+latency(struct json_object *s, unsigned i, char *buf, size_t len)
+{
+	return lat_ms(
+	    s, i == 0 ? "last_answered_us" : "median_answered_us", buf, len);
+}
+
 /* One refresh's table: a line per instance, as "list" has them, and the
  * service's latency on its first line. */
 static void
 print_table(struct json_object *reply)
 {
-	struct json_object *svcs = ja(reply, "services"), *s, *insts, *in;
-	struct table *t = table_new(8);
-	char up[32], beat[32], faults[24], lb[32], mb[32];
-	const char *last, *med;
-	size_t i, k;
+	struct table *t = table_new(SVC_ROW_COLS + 2);
 
 	table_add(t, "SERVICE", "INSTANCE", "STATE", "UPTIME", "LAST BEAT",
 	    "FAULTS", "LAST", "MEDIAN");
-	for (i = 0; svcs != NULL && i < json_object_array_length(svcs); i++) {
-		s = json_object_array_get_idx(svcs, i);
-		insts = ja(s, "instances");
-		snprintf(
-		    faults, sizeof(faults), "%lld", (long long)ji(s, "faults"));
-		last = lat_ms(s, "last_answered_us", lb, sizeof(lb));
-		med = lat_ms(s, "median_answered_us", mb, sizeof(mb));
-		if (insts == NULL || json_object_array_length(insts) == 0) {
-			table_add(t, js(s, "name"), "-",
-			    jb(s, "retired") ? "retired" : "-", "-", "-",
-			    faults, last, med);
-			continue;
-		}
-		for (k = 0; k < json_object_array_length(insts); k++) {
-			in = json_object_array_get_idx(insts, k);
-			fmt_ms((uint64_t)ji(in, "uptime_ms"), up, sizeof(up));
-			if (jnull(in, "last_beat_ms"))
-				snprintf(beat, sizeof(beat), "-");
-			else
-				fmt_ms((uint64_t)ji(in, "last_beat_ms"), beat,
-				    sizeof(beat));
-			table_add(t, k == 0 ? js(s, "name") : "",
-			    js(in, "name"),
-			    jb(in, "warm") ? "warm" : js(in, "state"), up, beat,
-			    k == 0 ? faults : "", k == 0 ? last : "",
-			    k == 0 ? med : "");
-		}
-	}
+	svc_rows(t, ja(reply, "services"), 2, latency);
 	table_print(t);
 }
 

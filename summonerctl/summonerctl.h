@@ -118,7 +118,19 @@ const char *fmt_wall(uint64_t ms, char *buf, size_t len);
 struct table;
 struct table *table_new(unsigned ncols);
 void table_add(struct table *t, ...); /* ncols const char * */
-void table_print(struct table *t);    /* and free */
+void table_addv(struct table *t, const char *const *cols); /* ncols of them */
+void table_print(struct table *t);                         /* and free */
+
+/*
+ * The rows "list" and "top" share, from a reply's "services": SERVICE
+ * INSTANCE STATE UPTIME "LAST BEAT" FAULTS (a row per instance, one for a
+ * service without), then nextra (at most 4) columns of the service's own,
+ * on its first row only: extra(s, i, buf, 64) gives the i-th.
+ */
+#define SVC_ROW_COLS 6
+void svc_rows(struct table *t, struct json_object *svcs, unsigned nextra,
+    const char *(*extra)(
+        struct json_object *s, unsigned i, char *buf, size_t len));
 
 /* A "key: value" line, keys aligned at width. */
 void kv(const char *key, const char *fmt, ...)
