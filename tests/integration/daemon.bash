@@ -119,6 +119,33 @@ stop_daemon() {
 	fi
 }
 
+# ctl ARGS: summonerctl on the current daemon's control socket.
+CTL=${CTL:-$BUILD/summonerctl}
+ctl() { "$CTL" -s "$STATE/control.sock" "$@"; }
+
+# gone PID [TENTHS]: wait until PID no longer exists.
+gone() {
+	for _ in $(seq "${2:-50}"); do
+		kill -0 "$1" 2>/dev/null || return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# stop_daemons: SIGTERM everything started, so that each daemon stops its
+# instances itself (a libvirt one destroys its domains), then SIGKILL what
+# is left after 5 s, and its children.
+stop_daemons() {
+	local p
+	for p in "${PIDS[@]}"; do
+		kill -TERM "$p" 2>/dev/null
+	done
+	for p in "${PIDS[@]}"; do
+		gone "$p" 50 || kill -KILL "$p" 2>/dev/null
+		pkill -KILL -P "$p" 2>/dev/null
+	done
+}
+
 count() { grep -Ec -- "$1" "$LOG"; }
 
 # wait_log REGEX [TENTHS]: wait until REGEX is in the log.

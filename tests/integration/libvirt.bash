@@ -32,8 +32,17 @@ LV_VIRTLOGD_PID=
 LV_READY_S=90 # a first start probes QEMU's capabilities: seconds
 LV_UP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/libvirtd-up.sh
 
-# LV_KEEP=1 keeps $TMP (logs, probe output) for a post-mortem.
-trap 'lv_cleanup; [ -n "${LV_KEEP:-}" ] || rm -rf "$TMP"' EXIT
+# LV_KEEP=1 keeps $TMP (logs, probe output) for a post-mortem.  At exit
+# the daemons go first (daemon.bash, when sourced: a SIGTERM lets each
+# destroy its domains), then the libvirtd we started.
+lv_exit() {
+	if declare -F stop_daemons >/dev/null; then
+		stop_daemons
+	fi
+	lv_cleanup
+	[ -n "${LV_KEEP:-}" ] || rm -rf "$TMP"
+}
+trap 'lv_exit' EXIT
 
 # lv_running NAME: true when a live (not zombie) NAME process exists.
 lv_running() {

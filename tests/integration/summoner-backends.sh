@@ -31,8 +31,6 @@
 
 BACKENDS=${BACKENDS:-hvt exec libvirt}
 SCENARIOS=${SCENARIOS:-restart loop retire health idle}
-CTL=$BUILD/summonerctl
-ctl() { "$CTL" -s "$STATE/control.sock" "$@"; }
 sql() { sqlite3 "$STATE/journal.db" "$1" 2>/dev/null; }
 
 # Every service here is named bk*, so that the summoner-bk* domains are
@@ -43,14 +41,8 @@ doms() { virsh -q -c "$LV_URI" list --name 2>/dev/null | grep "^summoner-${1:-bk
 # lets a daemon destroy its domains), then what is left of ours.
 trap 'cleanup_all' EXIT
 cleanup_all() {
-	local p d
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		gone "$p" 50 || kill -KILL "$p" 2>/dev/null
-		pkill -KILL -P "$p" 2>/dev/null
-	done
+	local d
+	stop_daemons
 	if lv_answers; then
 		for d in $(doms); do
 			virsh -q -c "$LV_URI" destroy "$d" >/dev/null 2>&1
@@ -60,14 +52,6 @@ cleanup_all() {
 	[ -n "${LV_KEEP:-}" ] || rm -rf "$TMP"
 }
 
-# gone PID [TENTHS]: wait until PID no longer exists.
-gone() {
-	for _ in $(seq "${2:-50}"); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	return 1
-}
 
 # wait_count REGEX N [TENTHS]: until REGEX matches at least N log lines.
 wait_count() {

@@ -23,8 +23,6 @@
 . "$(dirname "$0")/daemon.bash"
 
 QEMU=${QEMU:-qemu-system-x86_64}
-CTL=$BUILD/summonerctl
-ctl() { "$CTL" -s "$STATE/control.sock" "$@"; }
 BR=smxq0
 IP=10.76.0.2
 
@@ -38,14 +36,6 @@ if [ ! -f "$G/hello.virt" ]; then
 fi
 netns_or_skip "exec qemu" || exit 0
 
-# gone PID [TENTHS]: wait until PID no longer exists.
-gone() {
-	for _ in $(seq "${2:-50}"); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	return 1
-}
 # holds_tap PID TAP: PID has a descriptor open on TAP (tun's fdinfo line).
 holds_tap() {
 	local f

@@ -11,8 +11,6 @@
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/daemon.bash"
 
-CTL=$BUILD/summonerctl
-ctl() { "$CTL" -s "$STATE/control.sock" "$@"; }
 H=$ROOT/$G/hello.hvt
 
 
@@ -26,14 +24,6 @@ last_state() { sql "select to_state from transitions where service='$1' and id=1
 wait_sql() {
 	for _ in $(seq "${3:-50}"); do
 		[ "$(sql "$1" 2>/dev/null)" = "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-# gone PID [TENTHS]: wait until PID no longer exists.
-gone() {
-	for _ in $(seq "${2:-50}"); do
-		kill -0 "$1" 2>/dev/null || return 0
 		sleep 0.1
 	done
 	return 1

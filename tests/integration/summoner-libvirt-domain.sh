@@ -12,21 +12,10 @@
 trap 'cleanup_all' EXIT
 DOM=sm-dom-$$
 cleanup_all() {
-	local p
 	virsh -q -c "$LV_URI" destroy "$DOM" >/dev/null 2>&1
 	virsh -q -c "$LV_URI" undefine "$DOM" >/dev/null 2>&1
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	sleep 0.5
-	for p in "${PIDS[@]}"; do
-		kill -KILL "$p" 2>/dev/null
-	done
-	lv_cleanup
-	rm -rf "$TMP"
+	lv_exit
 }
-CTL=$BUILD/summonerctl
-ctl() { "$CTL" -s "$STATE/control.sock" "$@"; }
 state() { virsh -q -c "$LV_URI" domstate "$DOM" 2>&1 | head -1; }
 wait_state() {
 	for _ in $(seq "${2:-100}"); do

@@ -12,29 +12,8 @@
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/daemon.bash"
 . "$(dirname "$0")/libvirt.bash"
-trap 'cleanup_all' EXIT
-cleanup_all() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		gone "$p" 50 || kill -KILL "$p" 2>/dev/null
-	done
-	lv_cleanup
-	[ -n "${LV_KEEP:-}" ] || rm -rf "$TMP"
-}
 
-CTL=$BUILD/summonerctl
 C=$ROOT/$G/crash.virt
-ctl() { "$CTL" -s "$STATE/control.sock" "$@"; }
-gone() {
-	for _ in $(seq "${2:-50}"); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	return 1
-}
 domains() { virsh -q -c "$LV_URI" list --all --name 2>/dev/null | grep -E "^summoner-$1" || true; }
 # wait_domains PREFIX N [TENTHS]: until exactly N summoner-PREFIX* domains.
 wait_domains() {

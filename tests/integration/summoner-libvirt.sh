@@ -10,29 +10,7 @@
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/daemon.bash"
 . "$(dirname "$0")/libvirt.bash"
-# Both helpers set an EXIT trap: run both.
-trap 'cleanup_all' EXIT
-cleanup_all() {
-	local p
-	for p in "${PIDS[@]}"; do
-		kill -TERM "$p" 2>/dev/null
-	done
-	for p in "${PIDS[@]}"; do
-		gone "$p" 50 || kill -KILL "$p" 2>/dev/null
-	done
-	lv_cleanup
-	[ -n "${LV_KEEP:-}" ] || rm -rf "$TMP"
-}
 
-CTL=$BUILD/summonerctl
-ctl() { "$CTL" -s "$STATE/control.sock" "$@"; }
-gone() {
-	for _ in $(seq "${2:-50}"); do
-		kill -0 "$1" 2>/dev/null || return 0
-		sleep 0.1
-	done
-	return 1
-}
 # domains: the running summoner-* domains (the daemon's own, by name).
 domains() { virsh -q -c "$LV_URI" list --name 2>/dev/null | grep '^summoner-' || true; }
 # wait_domains N [TENTHS]: until exactly N summoner-* domains run.

@@ -15,8 +15,6 @@ if ! have_kvm; then
 	skip metrics "/dev/kvm is not usable on this host"
 	exit 0
 fi
-CTL=$BUILD/summonerctl
-ctl() { "$CTL" -s "$STATE/control.sock" "$@"; }
 
 H=$ROOT/$G/hello.hvt
 C=$ROOT/$G/crash.hvt

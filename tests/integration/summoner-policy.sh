@@ -11,7 +11,6 @@
 . "$(dirname "$0")/lib.bash"
 . "$(dirname "$0")/daemon.bash"
 
-CTL=$BUILD/summonerctl
 
 if ! have_kvm; then
 	skip policy "/dev/kvm is not usable on this host"
@@ -22,7 +21,6 @@ C=$ROOT/$G/crash.hvt
 H=$ROOT/$G/hello.hvt
 HANG=$ROOT/$G/hang.hvt
 STALL=$ROOT/$G/stall.hvt
-ctl() { "$CTL" -s "$STATE/control.sock" "$@"; }
 
 # ms_of "instance x#1: restarting -> booting (201.3 ms)" lines -> 201 ...
 delays() {
